@@ -1,0 +1,5 @@
+"""``python -m scanner`` is ``leakstop``."""
+
+from scanner.cli import main
+
+main()

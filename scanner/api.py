@@ -1,0 +1,81 @@
+"""The library entry point: ``scanner.scan(paths, config) -> ScanResult``. The CLI is a thin
+layer over this."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from scanner.baseline import load_baseline
+from scanner.config import Config
+from scanner.errors import SourceError
+from scanner.models import Finding, ScanResult, Summary
+from scanner.pipeline import EngineSpec, Outcome, Task, run_tasks
+from scanner.progress import Progress
+from scanner.rules import load_ruleset
+from scanner.sources import tree
+from scanner.sources.base import Problems
+
+
+def scan(paths: Sequence[str | os.PathLike[str]], config: Config | None = None) -> ScanResult:
+    """Scan files, directories and repositories; problems with single items become
+    ``summary.errors``. Raises a LeakstopError subclass when the run cannot start (missing
+    path, bad rules, unreadable baseline)."""
+    config = config or Config()
+    started = time.monotonic()
+    load_ruleset(config.ruleset, config.rules_dir)  # fail fast on bad rules, before any work
+    spec = EngineSpec(
+        ruleset=config.ruleset,
+        rules_dir=config.rules_dir,
+        baseline=load_baseline(config.baseline) if config.baseline else frozenset(),
+        explain=config.explain,
+        archives=config.archives,
+    )
+    roots = [os.fspath(p) for p in paths]
+    for root in roots:
+        if not os.path.lexists(root):
+            raise SourceError(f"{root}: no such file or directory")
+    problems = Problems()
+    progress = Progress.for_terminal(config.progress)
+    outcome = run_tasks(
+        _tasks(roots, config, problems), spec, jobs=config.effective_jobs, progress=progress
+    )
+    if progress:
+        progress.finish()
+    outcome.errors[:0] = problems.errors
+    outcome.skipped[:0] = problems.skipped
+    return result_from(outcome, time.monotonic() - started)
+
+
+def result_from(outcome: Outcome, seconds: float) -> ScanResult:
+    """Sorted, deduplicated findings and the summary of one run."""
+    unique: dict[tuple[object, ...], Finding] = {}
+    for f in outcome.findings:
+        unique.setdefault(f.sort_key(), f)
+    findings = tuple(sorted(unique.values(), key=Finding.sort_key))
+    return ScanResult(
+        findings=findings,
+        summary=Summary(
+            findings=len(findings),
+            blobs_scanned=outcome.blobs,
+            bytes_scanned=outcome.bytes,
+            errors=tuple(outcome.errors),
+            skipped=tuple(outcome.skipped),
+            dropped=tuple(sorted(outcome.dropped.items())),
+            seconds=seconds,
+        ),
+    )
+
+
+def _tasks(roots: Sequence[str], config: Config, problems: Problems) -> Iterator[Task]:
+    for root in roots:
+        yield from plan(root, config, problems)
+
+
+def plan(root: str, config: Config, problems: Problems) -> Iterator[Task]:
+    """The tasks that scan one PATH argument."""
+    if not Path(root).exists() and not os.path.islink(root):
+        raise SourceError(f"{root}: no such file or directory")
+    yield from tree.walk(root, problems, config.max_file_size)

@@ -1,0 +1,276 @@
+"""The ``leakstop`` command line: parse options, build a Config, call the library, pick a
+reporter. Exit codes: 0 nothing found, 1 findings, 2 the run could not do its job."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, TextIO
+
+import typer
+
+from scanner import __version__
+from scanner.errors import LeakstopError
+from scanner.models import ScanResult
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+MAX_WARNINGS_SHOWN = 50
+
+app = typer.Typer(
+    name="leakstop",
+    help="Find leaked OAuth client secrets and private keys, prove whether they are live, "
+    "and shut them off.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+rules_app = typer.Typer(
+    help="List the rules, or check each against its examples.", no_args_is_help=True
+)
+app.add_typer(rules_app, name="rules")
+
+
+class Format(StrEnum):
+    text = "text"
+    json = "json"
+    jsonl = "jsonl"
+    sarif = "sarif"
+    github = "github"
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"leakstop {__version__}")
+        raise typer.Exit(EXIT_CLEAN)
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    """leakstop: OAuth client credential leak scanner."""
+
+
+@contextlib.contextmanager
+def cli_errors() -> Iterator[None]:
+    """Turn a LeakstopError into one line on stderr and exit code 2; never a traceback."""
+    try:
+        yield
+    except LeakstopError as exc:
+        typer.echo(f"leakstop: error: {exc}", err=True)
+        raise typer.Exit(EXIT_ERROR) from None
+    except KeyboardInterrupt:
+        typer.echo("leakstop: interrupted", err=True)
+        raise typer.Exit(130) from None
+
+
+@app.command()
+def scan(
+    paths: Annotated[
+        list[Path], typer.Argument(metavar="PATH...", help="Repositories, directories or files.")
+    ],
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="Report format.")] = Format.text,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the report here, not stdout.")
+    ] = None,
+    no_history: Annotated[
+        bool, typer.Option("--no-history", help="Scan only the files, not git history.")
+    ] = False,
+    commit_range: Annotated[
+        str | None,
+        typer.Option("--range", metavar="BASE..HEAD", help="Only what these commits introduce."),
+    ] = None,
+    staged: Annotated[
+        bool, typer.Option("--staged", help="Only what is staged (pre-commit).")
+    ] = False,
+    ruleset: Annotated[
+        str, typer.Option(help="Ruleset to run (see `leakstop rules list`).")
+    ] = "default",
+    rules: Annotated[
+        Path | None, typer.Option("--rules", metavar="DIR", help="Extra rule files, always on.")
+    ] = None,
+    baseline: Annotated[
+        Path | None, typer.Option(help="Ignore the findings this baseline accepts.")
+    ] = None,
+    show_secrets: Annotated[
+        bool, typer.Option("--show-secrets", help="Print secrets in full (never the default).")
+    ] = False,
+    jobs: Annotated[
+        int, typer.Option("--jobs", "-j", min=0, help="Worker processes (0: one per core).")
+    ] = 0,
+    max_archive_depth: Annotated[
+        int, typer.Option(min=0, help="How deep to open nested archives.")
+    ] = 5,
+    max_file_size: Annotated[
+        int, typer.Option(min=1, metavar="BYTES", help="Skip (and report) larger files.")
+    ] = 256 << 20,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="List on stderr what each filter dropped.")
+    ] = False,
+    no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bar.")] = False,
+) -> None:
+    """Scan paths for leaked client secrets and private keys."""
+    from dataclasses import replace
+
+    from scanner.api import scan as run_scan
+    from scanner.config import ArchiveLimits, Config
+
+    with cli_errors():
+        config = Config(
+            ruleset=ruleset,
+            rules_dir=rules,
+            history=not no_history,
+            commit_range=commit_range,
+            staged=staged,
+            baseline=baseline,
+            show_secrets=show_secrets,
+            jobs=jobs,
+            max_file_size=max_file_size,
+            archives=replace(ArchiveLimits(), max_depth=max_archive_depth),
+            progress=not no_progress,
+            explain=explain,
+        )
+        result = run_scan([str(p) for p in paths], config)
+        emit(result, fmt.value, output, show_secrets=show_secrets, ruleset=ruleset, rules_dir=rules)
+    raise typer.Exit(EXIT_FINDINGS if result.findings else EXIT_CLEAN)
+
+
+def emit(
+    result: ScanResult,
+    fmt: str,
+    output: Path | None,
+    *,
+    show_secrets: bool = False,
+    ruleset: str = "default",
+    rules_dir: Path | None = None,
+) -> None:
+    """Write the report and the warnings: shared by every command that reports findings."""
+    from scanner.report import reporter
+    from scanner.report.base import ReportOptions
+    from scanner.rules import load_ruleset
+
+    warn_all(result)
+    rules = (
+        {c.rule.id: c.rule for c in load_ruleset(ruleset, rules_dir).rules}
+        if fmt == "sarif"
+        else {}
+    )
+    write = reporter(fmt)
+    if output is None:
+        color = fmt == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+        write(
+            result, sys.stdout, ReportOptions(show_secrets=show_secrets, color=color, rules=rules)
+        )
+        return
+    try:
+        with open_output(output) as out:
+            write(result, out, ReportOptions(show_secrets=show_secrets, rules=rules))
+    except OSError as exc:
+        raise LeakstopError(f"{output}: cannot write report: {exc.strerror or exc}") from None
+
+
+def open_output(path: Path) -> TextIO:
+    return path.open("w", encoding="utf-8", newline="\n")
+
+
+def warn_all(result: ScanResult) -> None:
+    """Warnings for single items (corrupt object, unreadable file) on stderr; capped."""
+    errors = result.summary.errors
+    for message in errors[:MAX_WARNINGS_SHOWN]:
+        typer.echo(f"leakstop: warning: {message}", err=True)
+    if len(errors) > MAX_WARNINGS_SHOWN:
+        typer.echo(
+            f"leakstop: warning: {len(errors) - MAX_WARNINGS_SHOWN} more warnings "
+            "(all are in summary.errors of --format json)",
+            err=True,
+        )
+    for skipped in result.summary.skipped[:MAX_WARNINGS_SHOWN]:
+        typer.echo(f"leakstop: skipped: {skipped.location}: {skipped.reason}", err=True)
+
+
+@app.command()
+def baseline(
+    findings: Annotated[Path, typer.Argument(metavar="FINDINGS.json", help="A JSON report.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Baseline file to write.")],
+    ruleset: Annotated[str, typer.Option(help="Recorded in the baseline.")] = "default",
+) -> None:
+    """Accept the findings of a report: later scans with --baseline skip them."""
+    from scanner.baseline import write_baseline
+    from scanner.report.json import load_report
+
+    with cli_errors():
+        count = write_baseline(load_report(findings).findings, output, ruleset)
+    typer.echo(f"leakstop: wrote {count} fingerprints to {output}", err=True)
+
+
+@app.command()
+def merge(
+    reports: Annotated[
+        list[Path], typer.Argument(metavar="REPORT.json...", help="Reports to merge.")
+    ],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Merged JSON report.")],
+    fmt: Annotated[
+        Format, typer.Option("--format", "-f", help="Format of the merged report.")
+    ] = Format.json,
+) -> None:
+    """Merge JSON reports (e.g. one per shard) into one, findings deduplicated."""
+    from scanner.report.json import load_report, merge_results
+
+    with cli_errors():
+        merged = merge_results(load_report(p) for p in reports)
+        emit(merged, fmt.value, output)
+    raise typer.Exit(EXIT_FINDINGS if merged.findings else EXIT_CLEAN)
+
+
+@rules_app.command("list")
+def rules_list(
+    ruleset: Annotated[str, typer.Option(help="Show only this ruleset's rules.")] = "all",
+    rules: Annotated[
+        Path | None, typer.Option("--rules", metavar="DIR", help="Extra rules.")
+    ] = None,
+) -> None:
+    """List rules: id, kind, provider, severity."""
+    from scanner.rules import load_ruleset
+
+    with cli_errors():
+        selected = load_ruleset(ruleset, rules)
+        default = {c.rule.id for c in load_ruleset("default", rules).rules}
+    for compiled in selected.rules:
+        r = compiled.rule
+        mark = "default" if r.id in default else "-"
+        typer.echo(f"{r.id:<44} {r.kind:<14} {r.provider:<12} {r.severity:<8} {mark}")
+
+
+@rules_app.command("check")
+def rules_check(
+    rules: Annotated[
+        Path | None, typer.Option("--rules", metavar="DIR", help="Extra rules.")
+    ] = None,
+) -> None:
+    """Check every rule's examples (must match) and counterexamples (must not)."""
+    from scanner.rulecheck import check_rule
+    from scanner.rules import load_ruleset
+
+    with cli_errors():
+        ruleset = load_ruleset("all", rules)
+    failures = 0
+    for compiled in ruleset.rules:
+        problems = check_rule(compiled.rule)
+        failures += len(problems)
+        for p in problems:
+            typer.echo(f"FAIL {p.rule_id}: {p.message}", err=True)
+    total = sum(len(c.rule.examples) + len(c.rule.counterexamples) for c in ruleset.rules)
+    typer.echo(f"{len(ruleset.rules)} rules, {total} examples checked, {failures} failures")
+    raise typer.Exit(EXIT_FINDINGS if failures else EXIT_CLEAN)

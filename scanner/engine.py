@@ -1,0 +1,258 @@
+"""The detection engine: keyword prefilter → rule regexes → value checks and key parsing →
+client-id pairing → filters → findings. Works on bytes; knows nothing about where blobs come
+from."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from scanner import keys
+from scanner.filters import (
+    DEFAULT_FILTERS,
+    Candidate,
+    Filter,
+    location_confidence,
+    value_check_failures,
+)
+from scanner.models import Blob, Finding, Origin, make_fingerprint
+from scanner.prefilter import Prefilter
+from scanner.rules import REGEX_TIMEOUT_SECONDS, CompiledRule, Ruleset
+
+# How far around a match the engine looks for its pair (client id) and line context, so a
+# 5 MB minified line never turns one match into a 5 MB search.
+PAIR_REACH_BYTES = 4096
+LINE_CONTEXT_BYTES = 2048
+
+
+@dataclass
+class BlobScan:
+    """What scanning one blob produced."""
+
+    findings: list[Finding] = field(default_factory=list)
+    dropped: Counter[str] = field(default_factory=Counter)
+    explained: list[tuple[str, Finding]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+class Engine:
+    """Runs a ruleset over blobs. Build one per process; it is reusable and stateless per blob."""
+
+    def __init__(
+        self,
+        ruleset: Ruleset,
+        filters: Sequence[Filter] = DEFAULT_FILTERS,
+        *,
+        explain: bool = False,
+        native_prefilter: bool = True,
+    ) -> None:
+        self.ruleset = ruleset
+        self.filters = tuple(filters)
+        self.explain = explain
+        self.prefilter = Prefilter(ruleset.keywords, native=native_prefilter)
+        index: dict[str, list[int]] = {}
+        for i, compiled in enumerate(ruleset.rules):
+            for kw in compiled.rule.keywords:
+                index.setdefault(kw, []).append(i)
+        self._rules_for_keyword = [index[kw] for kw in self.prefilter.keywords]
+
+    def scan(self, blob: Blob) -> BlobScan:
+        """Every finding in one blob, in offset order."""
+        result = BlobScan()
+        data = blob.data
+        hits = self.prefilter.matches(data)
+        if not hits:
+            return result
+        rule_indices = sorted({i for kw in hits for i in self._rules_for_keyword[kw]})
+        accepted: list[tuple[int, int, Finding]] = []
+        for compiled in self._ordered(rule_indices):
+            for start, end, finding in self._matches(compiled, blob, result):
+                if _superseded(start, end, accepted):
+                    self._drop(result, "superseded", finding)
+                    continue
+                accepted.append((start, end, finding))
+        accepted.sort(key=lambda item: (item[0], item[2].rule_id))
+        result.findings = [f for _, _, f in accepted]
+        return result
+
+    def _ordered(self, indices: Iterable[int]) -> list[CompiledRule]:
+        """Specific rules first, so a generic rule yields when both match the same bytes."""
+        rules = [self.ruleset.rules[i] for i in indices]
+        return sorted(rules, key=lambda r: r.rule.generic)
+
+    def _matches(
+        self, compiled: CompiledRule, blob: Blob, result: BlobScan
+    ) -> Iterable[tuple[int, int, Finding]]:
+        rule = compiled.rule
+        data = blob.data
+        try:
+            for m in compiled.pattern.finditer(data, timeout=REGEX_TIMEOUT_SECONDS):
+                start, end = m.span("secret")
+                found = self._candidate(compiled, blob, m, start, end, result)
+                if found is not None:
+                    yield start, end, found
+        except TimeoutError:
+            result.errors.append(
+                f"{describe(blob.origin)}: rule {rule.id} gave up after "
+                f"{REGEX_TIMEOUT_SECONDS:g}s on pathological content; the rest of this blob "
+                "was not searched by it"
+            )
+
+    def _candidate(
+        self, compiled: CompiledRule, blob: Blob, m: object, start: int, end: int, result: BlobScan
+    ) -> Finding | None:
+        rule = compiled.rule
+        data = blob.data
+        secret = data[start:end].decode("utf-8", "surrogateescape")
+        groups = m.groupdict()  # type: ignore[attr-defined]
+        attributes: dict[str, str] = {}
+        encrypted = False
+        normalized = secret
+        drop: str | None = None
+        if rule.parser == "private-key":
+            info = keys.inspect_key(secret)
+            if info is None:
+                drop = "not-a-key"
+            else:
+                encrypted = info.encrypted
+                attributes["key_format"] = info.format
+                if info.algorithm:
+                    attributes["algorithm"] = info.algorithm
+                if info.thumbprint:
+                    attributes["jwk_thumbprint"] = info.thumbprint
+                    normalized = info.thumbprint
+                else:
+                    normalized = "".join(keys.normalize_key_text(secret).split())
+        else:
+            drop = value_check_failures(rule, secret)
+        line_start = data.rfind(b"\n", 0, start) + 1
+        line = data.count(b"\n", 0, start) + 1
+        column = start - line_start + 1
+        client_id, paired = self._pair(compiled, data, start, end)
+        attributes.update(paired)
+        if drop is None and any(p.required for p in rule.pairs) and not (client_id or paired):
+            drop = "unpaired"
+        finding = Finding(
+            rule_id=rule.id,
+            kind=rule.kind,  # type: ignore[arg-type]
+            provider=rule.provider,
+            origin=blob.origin,
+            line=line,
+            column=column,
+            secret=secret,
+            fingerprint=make_fingerprint(rule.id, normalized),
+            severity=rule.severity,
+            client_id=client_id,
+            encrypted=encrypted,
+            confidence=location_confidence(blob.origin.path),  # type: ignore[arg-type]
+            attributes=tuple(sorted(attributes.items())),
+        )
+        if drop is not None:
+            self._drop(result, drop, finding)
+            return None
+        candidate = Candidate(
+            rule=rule,
+            secret=secret,
+            fingerprint=finding.fingerprint,
+            quoted=bool(groups.get("q")),
+            line_text=_text(data, line_start, start, end),
+            previous_line_text=_previous_line(data, line_start),
+            following=data[end : end + 8].decode("latin-1"),
+            path=blob.origin.path,
+        )
+        for check in self.filters:
+            if check(candidate):
+                self._drop(result, getattr(check, "__name__", "filter"), finding)
+                return None
+        return finding
+
+    def _pair(
+        self, compiled: CompiledRule, data: bytes, start: int, end: int
+    ) -> tuple[str | None, dict[str, str]]:
+        """The nearest value each pair regex captures within its line window of the match."""
+        client_id: str | None = None
+        found: dict[str, str] = {}
+        for pair, pattern in compiled.pair_patterns:
+            lo, hi = _line_window(data, start, end, pair.lines)
+            best: tuple[int, dict[str, str]] | None = None
+            try:
+                for pm in pattern.finditer(data, pos=lo, endpos=hi, timeout=REGEX_TIMEOUT_SECONDS):
+                    ps, pe = pm.span()
+                    if ps < end and pe > start:
+                        continue  # the secret itself
+                    distance = start - pe if pe <= start else ps - end
+                    values = {
+                        k: v.decode("utf-8", "replace") for k, v in pm.groupdict().items() if v
+                    }
+                    if values and (best is None or distance < best[0]):
+                        best = (distance, values)
+            except TimeoutError:
+                continue
+            if best is None:
+                continue
+            for key, value in best[1].items():
+                if key == "client_id":
+                    client_id = client_id or value
+                else:
+                    found.setdefault(key, value)
+        return client_id, found
+
+    def _drop(self, result: BlobScan, reason: str, finding: Finding) -> None:
+        result.dropped[reason] += 1
+        if self.explain:
+            result.explained.append((reason, finding))
+
+
+def describe(origin: Origin) -> str:
+    """A short human name for a blob's location, for warnings."""
+    if origin.source == "commit-message":
+        return f"commit message {origin.commit or '?'}"
+    if origin.path:
+        where = origin.path
+        if origin.commit:
+            where += f" @ {origin.commit[:12]}"
+        return where
+    if origin.blob_id:
+        return f"blob {origin.blob_id}"
+    return origin.root or "<input>"
+
+
+def _superseded(start: int, end: int, accepted: list[tuple[int, int, Finding]]) -> bool:
+    """Whether an earlier (more specific) finding already covers these bytes."""
+    return any(start < a_end and end > a_start for a_start, a_end, _ in accepted)
+
+
+def _line_window(data: bytes, start: int, end: int, lines: int) -> tuple[int, int]:
+    """Byte range of ``lines`` lines either side of the match, capped at PAIR_REACH_BYTES."""
+    floor = max(0, start - PAIR_REACH_BYTES)
+    ceiling = min(len(data), end + PAIR_REACH_BYTES)
+    lo = start
+    for _ in range(lines + 1):
+        lo = data.rfind(b"\n", floor, lo)
+        if lo < 0:
+            lo = floor - 1
+            break
+    hi = end - 1
+    for _ in range(lines + 1):
+        hi = data.find(b"\n", hi + 1, ceiling)
+        if hi < 0:
+            hi = ceiling
+            break
+    return lo + 1, hi
+
+
+def _text(data: bytes, line_start: int, start: int, end: int) -> str:
+    line_end = data.find(b"\n", end)
+    if line_end < 0:
+        line_end = len(data)
+    lo = max(line_start, start - LINE_CONTEXT_BYTES)
+    hi = min(line_end, end + LINE_CONTEXT_BYTES)
+    return data[lo:hi].decode("utf-8", "replace")
+
+
+def _previous_line(data: bytes, line_start: int) -> str:
+    if line_start == 0:
+        return ""
+    prev_start = data.rfind(b"\n", max(0, line_start - 1 - LINE_CONTEXT_BYTES), line_start - 1) + 1
+    return data[prev_start : line_start - 1].decode("utf-8", "replace")

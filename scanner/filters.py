@@ -1,0 +1,157 @@
+"""Filters drop candidates that rules proposed: placeholders, templating, code references,
+inline allow comments and baselines. Each is a small named function so a report can say which
+filter dropped what (``--explain``)."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+
+import regex
+
+from scanner.rules import Rule
+
+ALLOW_MARKER = "leakstop:allow"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A rule match with the context filters need; never leaves the engine."""
+
+    rule: Rule
+    secret: str
+    fingerprint: str
+    quoted: bool
+    line_text: str
+    previous_line_text: str
+    following: str
+    """A few characters right after the secret."""
+    path: str | None
+
+
+Filter = Callable[[Candidate], bool]
+
+_PLACEHOLDER_WORDS = regex.compile(
+    r"example|changeme|change[_-]me|replace[_-]?(?:me|this|with)|placeholder|your[_-]?|"
+    r"dummy|redacted|sample|insert[_-]|xxxx|\*\*\*|\.\.\.|todo|fixme|notreal|not[_-]a[_-]real|"
+    r"fake|secret[_-]?here|goes[_-]?here|<|>|0123456789|1234567890|abcdefgh|qwerty",
+    regex.IGNORECASE,
+)
+_TEMPLATING = regex.compile(r"\$\{|\{\{|\}\}|%\(|\)s\b|@@|^__.*__$|^\$[A-Z_]+$|^%[A-Z_]+%$")
+_REPEATED = regex.compile(r"(.)\1{5,}")
+_UUID = regex.compile(
+    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+)
+_DOTTED_IDENTIFIER = regex.compile(r"^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+$")
+_ENV_LOOKUP = regex.compile(
+    r"environ|getenv|process\.env|System\.getenv|ENV\[|Environment\.|secrets\.|vault:|"
+    r"valueFrom|secretKeyRef|config\.get|settings\.",
+    regex.IGNORECASE,
+)
+
+
+def placeholder(c: Candidate) -> bool:
+    """Documentation values: 'your-client-secret', 'changeme', 'xxxx…', '<CLIENT_SECRET>'."""
+    if c.rule.kind == "private-key":
+        return False
+    s = c.secret
+    return bool(_PLACEHOLDER_WORDS.search(s) or _REPEATED.search(s) or len(set(s)) <= 3)
+
+
+def templating(c: Candidate) -> bool:
+    """Values filled in later by a template engine or the shell: ``${X}``, ``{{ x }}``."""
+    return c.rule.kind != "private-key" and bool(_TEMPLATING.search(c.secret))
+
+
+def code_reference(c: Candidate) -> bool:
+    """An unquoted value that is code, not a literal: a call, an index, an attribute path or an
+    environment lookup (``os.environ[...]``, ``settings.CLIENT_SECRET``, ``getSecret()``)."""
+    if c.rule.kind == "private-key":
+        return False
+    if _ENV_LOOKUP.search(c.secret):
+        return True
+    if c.quoted:
+        return False
+    return c.following[:1] in ("(", "[") or bool(_DOTTED_IDENTIFIER.match(c.secret))
+
+
+def allow_comment(c: Candidate) -> bool:
+    """``leakstop:allow`` on the finding's line or the line above it."""
+    return ALLOW_MARKER in c.line_text or ALLOW_MARKER in c.previous_line_text
+
+
+def baseline_filter(fingerprints: Collection[str]) -> Filter:
+    """Drop what an accepted baseline already lists (by fingerprint only)."""
+
+    def baseline(c: Candidate) -> bool:
+        return c.fingerprint in fingerprints
+
+    return baseline
+
+
+DEFAULT_FILTERS: tuple[Filter, ...] = (placeholder, templating, code_reference, allow_comment)
+
+
+def value_check_failures(rule: Rule, secret: str) -> str | None:
+    """The first of a rule's value checks (entropy, has-digit, ...) that ``secret`` fails."""
+    if rule.entropy is not None and shannon_entropy(secret) < rule.entropy:
+        return "low-entropy"
+    for check in rule.checks:
+        if check == "has-digit" and not any(ch.isdigit() for ch in secret):
+            return check
+        if check == "has-letter" and not any(ch.isalpha() for ch in secret):
+            return check
+        if check == "not-uuid" and _UUID.match(secret):
+            return check
+        if check == "not-code-reference" and _DOTTED_IDENTIFIER.match(secret):
+            return check
+    return None
+
+
+def shannon_entropy(value: str) -> float:
+    """Bits per character of ``value``'s own character distribution."""
+    if not value:
+        return 0.0
+    counts = Counter(value)
+    total = len(value)
+    return -sum(n / total * math.log2(n / total) for n in counts.values())
+
+
+_TEST_DIRS = frozenset(
+    {
+        "test",
+        "tests",
+        "testdata",
+        "test-data",
+        "test_data",
+        "fixtures",
+        "fixture",
+        "__tests__",
+        "spec",
+        "specs",
+        "testing",
+        "mocks",
+        "__mocks__",
+        "examples",
+        "example",
+        "samples",
+    }
+)
+_TEST_FILE = regex.compile(
+    r"(?:^test_|_test\.|\.test\.|\.spec\.|^conftest\.py$|fake|mock|dummy|example|sample)",
+    regex.IGNORECASE,
+)
+
+
+def location_confidence(path: str | None) -> str:
+    """'test-fixture' for a location that says the value is a test key or sample; such
+    findings are reported, labelled, never hidden."""
+    if not path:
+        return "high"
+    inner = path.rsplit("!", 1)[-1]
+    parts = inner.replace("\\", "/").split("/")
+    if any(p.lower() in _TEST_DIRS for p in parts[:-1]) or _TEST_FILE.search(parts[-1]):
+        return "test-fixture"
+    return "high"

@@ -1,0 +1,143 @@
+"""Run scan tasks through the engine, in worker processes, and merge what they find.
+
+A task is a picklable unit that yields blobs inside the worker (a batch of files to read, a
+batch of git objects to stream), so content never crosses a process boundary; only findings
+come back. Results are merged in task order and sorted, so output is identical for any
+``--jobs``.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from scanner.config import ArchiveLimits
+from scanner.engine import Engine
+from scanner.filters import DEFAULT_FILTERS, baseline_filter
+from scanner.models import Blob, Finding, Skipped
+from scanner.progress import Progress
+from scanner.rules import load_ruleset
+from scanner.sources.base import Problems
+
+
+class Task(Protocol):
+    """A unit of work a worker can do on its own."""
+
+    def blobs(self, problems: Problems) -> Iterator[Blob]: ...
+
+
+# Expands one blob into itself plus whatever it contains (archive members); the artifacts
+# source provides the real one, the identity is used when archive scanning is off.
+Expander = Callable[[Blob, ArchiveLimits, Problems], Iterator[Blob]]
+
+
+def no_expansion(blob: Blob, _limits: ArchiveLimits, _problems: Problems) -> Iterator[Blob]:
+    yield blob
+
+
+@dataclass(frozen=True)
+class EngineSpec:
+    """Everything a worker needs to build its own engine (picklable)."""
+
+    ruleset: str = "default"
+    rules_dir: Path | None = None
+    baseline: frozenset[str] = frozenset()
+    explain: bool = False
+    archives: ArchiveLimits = field(default_factory=ArchiveLimits)
+
+    def build(self) -> Engine:
+        filters = DEFAULT_FILTERS
+        if self.baseline:
+            filters = (*filters, baseline_filter(self.baseline))
+        return Engine(load_ruleset(self.ruleset, self.rules_dir), filters, explain=self.explain)
+
+
+@dataclass
+class Outcome:
+    """What a batch of tasks produced; outcomes add up."""
+
+    findings: list[Finding] = field(default_factory=list)
+    blobs: int = 0
+    bytes: int = 0
+    errors: list[str] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    dropped: Counter[str] = field(default_factory=Counter)
+    explained: list[tuple[str, Finding]] = field(default_factory=list)
+
+    def add(self, other: Outcome) -> None:
+        self.findings.extend(other.findings)
+        self.blobs += other.blobs
+        self.bytes += other.bytes
+        self.errors.extend(other.errors)
+        self.skipped.extend(other.skipped)
+        self.dropped.update(other.dropped)
+        self.explained.extend(other.explained)
+
+
+def run_tasks(
+    tasks: Iterable[Task],
+    spec: EngineSpec,
+    *,
+    jobs: int = 1,
+    expander: Expander = no_expansion,
+    progress: Progress | None = None,
+) -> Outcome:
+    """Scan every task's blobs; ``jobs`` > 1 spreads tasks over worker processes."""
+    total = Outcome()
+    if jobs <= 1:
+        engine = spec.build()
+        for task in tasks:
+            done = _scan_task(engine, task, spec.archives, expander)
+            total.add(done)
+            if progress:
+                progress.advance(done.blobs, done.bytes)
+        return total
+    global _WORKER
+    _WORKER = (spec.build(), spec.archives, expander)  # inherited by forked workers
+    ctx = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+    with ctx.Pool(jobs, initializer=_init_worker, initargs=(spec, expander)) as pool:
+        for done in pool.imap(_run_in_worker, tasks, chunksize=1):
+            total.add(done)
+            if progress:
+                progress.advance(done.blobs, done.bytes)
+    _WORKER = None
+    return total
+
+
+_WORKER: tuple[Engine, ArchiveLimits, Expander] | None = None
+
+
+def _init_worker(spec: EngineSpec, expander: Expander) -> None:
+    global _WORKER
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    if _WORKER is None:  # spawned, not forked: build the engine here, once per worker
+        _WORKER = (spec.build(), spec.archives, expander)
+
+
+def _run_in_worker(task: Task) -> Outcome:
+    assert _WORKER is not None
+    engine, limits, expander = _WORKER
+    return _scan_task(engine, task, limits, expander)
+
+
+def _scan_task(engine: Engine, task: Task, limits: ArchiveLimits, expander: Expander) -> Outcome:
+    out = Outcome()
+    problems = Problems()
+    for top in task.blobs(problems):
+        for blob in expander(top, limits, problems):
+            out.blobs += 1
+            out.bytes += len(blob.data)
+            scanned = engine.scan(blob)
+            out.findings.extend(scanned.findings)
+            out.errors.extend(scanned.errors)
+            out.dropped.update(scanned.dropped)
+            out.explained.extend(scanned.explained)
+    out.errors.extend(problems.errors)
+    out.skipped.extend(problems.skipped)
+    return out

@@ -1,0 +1,1 @@
+"""Sources turn a path, repository or artifact into blobs with their origin."""
