@@ -15,7 +15,7 @@ from scanner.models import Finding, ScanResult, Summary
 from scanner.pipeline import EngineSpec, Outcome, Task, run_tasks
 from scanner.progress import Progress
 from scanner.rules import load_ruleset
-from scanner.sources import tree
+from scanner.sources import git, tree
 from scanner.sources.base import Problems
 
 
@@ -40,10 +40,14 @@ def scan(paths: Sequence[str | os.PathLike[str]], config: Config | None = None) 
     problems = Problems()
     progress = Progress.for_terminal(config.progress)
     outcome = run_tasks(
-        _tasks(roots, config, problems), spec, jobs=config.effective_jobs, progress=progress
+        _tasks(roots, config, problems, progress),
+        spec,
+        jobs=config.effective_jobs,
+        progress=progress,
     )
     if progress:
         progress.finish()
+    outcome.findings = git.attach_provenance(outcome.findings, problems, config.effective_jobs)
     outcome.errors[:0] = problems.errors
     outcome.skipped[:0] = problems.skipped
     return result_from(outcome, time.monotonic() - started)
@@ -69,13 +73,27 @@ def result_from(outcome: Outcome, seconds: float) -> ScanResult:
     )
 
 
-def _tasks(roots: Sequence[str], config: Config, problems: Problems) -> Iterator[Task]:
+def _tasks(
+    roots: Sequence[str], config: Config, problems: Problems, progress: Progress | None
+) -> Iterator[Task]:
     for root in roots:
-        yield from plan(root, config, problems)
+        yield from plan(root, config, problems, progress)
 
 
-def plan(root: str, config: Config, problems: Problems) -> Iterator[Task]:
-    """The tasks that scan one PATH argument."""
+def plan(
+    root: str, config: Config, problems: Problems, progress: Progress | None = None
+) -> Iterator[Task]:
+    """The tasks that scan one PATH argument: a repository's history (or a range of it, or
+    its index) plus its work tree's changes; otherwise the files under it."""
     if not Path(root).exists() and not os.path.islink(root):
         raise SourceError(f"{root}: no such file or directory")
+    wants_git = config.history or config.staged or config.commit_range
+    repo = git.open_repository(root) if wants_git else None
+    if repo is not None:
+        yield from git.plan(repo, config, problems, progress)
+        return
+    if config.staged or config.commit_range:
+        raise SourceError(
+            f"{root}: not the top of a git repository (--staged and --range need one)"
+        )
     yield from tree.walk(root, problems, config.max_file_size)

@@ -26,6 +26,10 @@ class Progress:
     def set_total(self, total_bytes: int) -> None:
         self.total_bytes = total_bytes
 
+    def add_total(self, size: int) -> None:
+        """Grow the expected total as sources learn their size (one PATH after another)."""
+        self.total_bytes = (self.total_bytes or 0) + size
+
     def advance(self, blobs: int, size: int) -> None:
         self.blobs += blobs
         self.bytes += size
