@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 
 from scanner.baseline import load_baseline
 from scanner.config import Config
@@ -35,8 +34,7 @@ def scan(paths: Sequence[str | os.PathLike[str]], config: Config | None = None) 
     )
     roots = [os.fspath(p) for p in paths]
     for root in roots:
-        if not os.path.lexists(root):
-            raise SourceError(f"{root}: no such file or directory")
+        check_path(root)
     problems = Problems()
     progress = Progress.for_terminal(config.progress)
     outcome = run_tasks(
@@ -74,8 +72,16 @@ def _tasks(roots: Sequence[str], config: Config, problems: Problems) -> Iterator
         yield from plan(root, config, problems)
 
 
+def check_path(root: str) -> None:
+    """Raise SourceError, with the real reason, when a PATH argument cannot be used at all."""
+    try:
+        os.lstat(root)
+    except FileNotFoundError:
+        raise SourceError(f"{root}: no such file or directory") from None
+    except OSError as exc:
+        raise SourceError(f"{root}: cannot access: {exc.strerror or exc}") from None
+
+
 def plan(root: str, config: Config, problems: Problems) -> Iterator[Task]:
     """The tasks that scan one PATH argument."""
-    if not Path(root).exists() and not os.path.islink(root):
-        raise SourceError(f"{root}: no such file or directory")
     yield from tree.walk(root, problems, config.max_file_size)
