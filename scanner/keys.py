@@ -161,9 +161,7 @@ def jwk_thumbprint(jwk_or_key: Mapping[str, object] | PrivateKeyTypes | PublicKe
     return _b64u(hashlib.sha256(canonical.encode("utf-8")).digest())
 
 
-def inspect_pkcs12(
-    data: bytes, passwords: Iterable[bytes] = TRIVIAL_PASSWORDS
-) -> Pkcs12Result:
+def inspect_pkcs12(data: bytes, passwords: Iterable[bytes] = TRIVIAL_PASSWORDS) -> Pkcs12Result:
     """Try to open a PKCS#12 file (DER or base64) with trivial passwords.
 
     Key derivation costs visible in the file are checked first, so a crafted iteration count
@@ -880,9 +878,7 @@ def _describe_ssh(
     thumbprint = None
     if public.key is not None and not public.security_key:
         thumbprint = _thumbprint_or_none(public.key)
-    return KeyInfo(
-        fmt, public.algorithm, encrypted, public.bits, public.curve, thumbprint, comment
-    )
+    return KeyInfo(fmt, public.algorithm, encrypted, public.bits, public.curve, thumbprint, comment)
 
 
 def _dsa_private(public: _SshPublic, x: int) -> PrivateKeyTypes:
@@ -1275,9 +1271,7 @@ class _KdfWalker:
             raise KeyParseError("truncated BER")
         return tag, pos, pos + length, pos + length
 
-    def children(
-        self, data: bytes, start: int, end: int, depth: int
-    ) -> list[tuple[int, int, int]]:
+    def children(self, data: bytes, start: int, end: int, depth: int) -> list[tuple[int, int, int]]:
         kids: list[tuple[int, int, int]] = []
         pos = start
         while pos < end:

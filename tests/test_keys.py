@@ -493,6 +493,15 @@ def test_legacy_encrypted_pem_built_by_hand_and_collapsed() -> None:
         ({"Proc-Type": "4,ENCRYPTED", "DEK-Info": "AES-128-CBC," + "00" * 16}, os.urandom(32)),
         ({"Proc-Type": "4,ENCRYPTED", "DEK-Info": "AES-128-CBC," + "00" * 16}, b"EXAMPLE!" * 150),
     ],
+    ids=[
+        "iv-size",
+        "no-dek-info",
+        "unknown-cipher",
+        "all-zero",
+        "not-block-multiple",
+        "too-short",
+        "placeholder",
+    ],
 )
 def test_legacy_encrypted_pem_rejects_implausible(headers: dict[str, str], body: bytes) -> None:
     assert inspect_key(armor("RSA PRIVATE KEY", body, headers)) is None
@@ -603,6 +612,7 @@ def test_openssh_hand_built_with_comment(request: pytest.FixtureRequest, fixture
         ("aes256-gcm@openssh.com", os.urandom(16)),
         ("chacha20-poly1305@openssh.com", os.urandom(16)),
     ],
+    ids=["aes256-ctr", "aes256-cbc", "aes256-gcm", "chacha20-poly1305"],
 )
 @pytest.mark.parametrize("fixture", ["rsa_key", "ec_p256", "ed25519_key"])
 def test_openssh_encrypted(
