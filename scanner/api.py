@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 
 from scanner.baseline import load_baseline
 from scanner.config import Config
@@ -35,8 +34,7 @@ def scan(paths: Sequence[str | os.PathLike[str]], config: Config | None = None) 
     )
     roots = [os.fspath(p) for p in paths]
     for root in roots:
-        if not os.path.lexists(root):
-            raise SourceError(f"{root}: no such file or directory")
+        check_path(root)
     problems = Problems()
     progress = Progress.for_terminal(config.progress)
     outcome = run_tasks(
@@ -80,13 +78,21 @@ def _tasks(
         yield from plan(root, config, problems, progress)
 
 
+def check_path(root: str) -> None:
+    """Raise SourceError, with the real reason, when a PATH argument cannot be used at all."""
+    try:
+        os.lstat(root)
+    except FileNotFoundError:
+        raise SourceError(f"{root}: no such file or directory") from None
+    except OSError as exc:
+        raise SourceError(f"{root}: cannot access: {exc.strerror or exc}") from None
+
+
 def plan(
     root: str, config: Config, problems: Problems, progress: Progress | None = None
 ) -> Iterator[Task]:
     """The tasks that scan one PATH argument: a repository's history (or a range of it, or
     its index) plus its work tree's changes; otherwise the files under it."""
-    if not Path(root).exists() and not os.path.islink(root):
-        raise SourceError(f"{root}: no such file or directory")
     wants_git = config.history or config.staged or config.commit_range
     repo = git.open_repository(root) if wants_git else None
     if repo is not None:

@@ -5,11 +5,10 @@ filter dropped what (``--explain``)."""
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
-
-import regex
 
 from scanner.rules import Rule
 
@@ -33,22 +32,20 @@ class Candidate:
 
 Filter = Callable[[Candidate], bool]
 
-_PLACEHOLDER_WORDS = regex.compile(
+_PLACEHOLDER_WORDS = re.compile(
     r"example|changeme|change[_-]me|replace[_-]?(?:me|this|with)|placeholder|your[_-]?|"
     r"dummy|redacted|sample|insert[_-]|xxxx|\*\*\*|\.\.\.|todo|fixme|notreal|not[_-]a[_-]real|"
     r"fake|secret[_-]?here|goes[_-]?here|<|>|0123456789|1234567890|abcdefgh|qwerty",
-    regex.IGNORECASE,
+    re.IGNORECASE,
 )
-_TEMPLATING = regex.compile(r"\$\{|\{\{|\}\}|%\(|\)s\b|@@|^__.*__$|^\$[A-Z_]+$|^%[A-Z_]+%$")
-_REPEATED = regex.compile(r"(.)\1{5,}")
-_UUID = regex.compile(
-    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
-)
-_DOTTED_IDENTIFIER = regex.compile(r"^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+$")
-_ENV_LOOKUP = regex.compile(
+_TEMPLATING = re.compile(r"\$\{|\{\{|\}\}|%\(|\)s\b|@@|^__.*__$|^\$[A-Z_]+$|^%[A-Z_]+%$")
+_REPEATED = re.compile(r"(.)\1{5,}")
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_DOTTED_IDENTIFIER = re.compile(r"^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+$")
+_ENV_LOOKUP = re.compile(
     r"environ|getenv|process\.env|System\.getenv|ENV\[|Environment\.|secrets\.|vault:|"
     r"valueFrom|secretKeyRef|config\.get|settings\.",
-    regex.IGNORECASE,
+    re.IGNORECASE,
 )
 
 
@@ -139,9 +136,9 @@ _TEST_DIRS = frozenset(
         "samples",
     }
 )
-_TEST_FILE = regex.compile(
+_TEST_FILE = re.compile(
     r"(?:^test_|_test\.|\.test\.|\.spec\.|^conftest\.py$|fake|mock|dummy|example|sample)",
-    regex.IGNORECASE,
+    re.IGNORECASE,
 )
 
 

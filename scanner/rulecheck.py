@@ -6,8 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from scanner.engine import Engine
+from scanner.errors import RuleError
 from scanner.models import Blob, Origin
-from scanner.rules import Rule, Ruleset, compile_rule
+from scanner.rules import Rule, Ruleset, check_regexes, compile_rule
 from scanner.samples import expand
 
 
@@ -19,6 +20,10 @@ class RuleProblem:
 
 def check_rule(rule: Rule) -> list[RuleProblem]:
     """What is wrong with one rule: examples it misses, counterexamples it reports."""
+    try:
+        check_regexes(rule, f"{rule.source_file}: rule {rule.id!r}")
+    except RuleError as exc:
+        return [RuleProblem(rule.id, str(exc))]
     engine = Engine(Ruleset(name=rule.id, rules=(compile_rule(rule),)))
     problems: list[RuleProblem] = []
     for i, template in enumerate(rule.examples):

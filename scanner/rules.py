@@ -8,9 +8,10 @@ nearby, and examples / counterexamples that ``leakstop rules check`` verifies.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,9 @@ class Rule:
     checks: tuple[str, ...] = ()
     generic: bool = False
     """Generic rules yield to a specific rule that matched the same bytes."""
+    reach: int = 0
+    """How far (bytes) a match may extend from a keyword occurrence, either way; the engine
+    searches only windows this wide around keyword hits. 0: a default from the rule's shape."""
     verifier: str | None = None
     tags: tuple[str, ...] = ()
     description: str = ""
@@ -62,9 +66,18 @@ class Rule:
 
 @dataclass(frozen=True)
 class CompiledRule:
+    """A rule whose regexes compile on first use (once per process): most scans, such as a
+    pre-commit check of a few files, never reach most rules past the keyword prefilter."""
+
     rule: Rule
-    pattern: Any = field(repr=False)
-    pair_patterns: tuple[tuple[Pair, Any], ...] = field(repr=False, default=())
+
+    @property
+    def pattern(self) -> Any:
+        return compile_bytes(self.rule.regex)
+
+    @property
+    def pair_patterns(self) -> tuple[tuple[Pair, Any], ...]:
+        return tuple((p, compile_bytes(p.regex)) for p in self.rule.pairs)
 
 
 @dataclass(frozen=True)
@@ -98,19 +111,22 @@ def default_rules_dir() -> Path:
 
 
 def load_ruleset(name: str = "default", extra_dir: Path | None = None) -> Ruleset:
-    """Load the built-in rules (plus any in ``extra_dir``, always enabled) and select ``name``."""
-    builtin = load_rules(default_rules_dir())
+    """Load the built-in rules (plus any in ``extra_dir``, always enabled) and select ``name``.
+    Built-in regexes are checked by the test suite and ``rules check``, so only the user's
+    extra rules are compiled up front, to fail fast on a mistake there."""
+    builtin = load_rules(default_rules_dir(), validate=False)
     extra = load_rules(extra_dir) if extra_dir is not None else []
     ids = {r.id for r in builtin}
     for rule in extra:
         if rule.id in ids:
             raise RuleError(f"{rule.source_file}: rule id {rule.id!r} is already a built-in rule")
     selected = select(builtin, name, load_rulesets(default_rules_dir())) + extra
-    return Ruleset(name=name, rules=tuple(compile_rule(r) for r in selected))
+    return Ruleset(name=name, rules=tuple(CompiledRule(r) for r in selected))
 
 
-def load_rules(directory: Path) -> list[Rule]:
-    """Every rule in every ``*.toml`` of ``directory`` (except the rulesets file), validated."""
+def load_rules(directory: Path, *, validate: bool = True) -> list[Rule]:
+    """Every rule in every ``*.toml`` of ``directory`` (except the rulesets file); with
+    ``validate`` its regexes are compiled and their groups checked too."""
     if not directory.is_dir():
         raise RuleError(f"{directory}: rules directory does not exist")
     rules: list[Rule] = []
@@ -118,7 +134,7 @@ def load_rules(directory: Path) -> list[Rule]:
     for path in sorted(directory.glob("*.toml")):
         if path.name == RULESETS_FILE:
             continue
-        for rule in _read_rule_file(path):
+        for rule in _read_rule_file(path, validate):
             if rule.id in seen:
                 raise RuleError(
                     f"{path.name}: duplicate rule id {rule.id!r} (also in {seen[rule.id]})"
@@ -166,16 +182,23 @@ def select(
 
 
 def compile_rule(rule: Rule) -> CompiledRule:
-    """Compile a rule's regexes for bytes input (content is scanned without decoding)."""
+    """A rule with its regexes compiled now; a RuleError names the rule if one is invalid."""
     try:
-        pattern = regex.compile(rule.regex.encode())
-        pairs = tuple((p, regex.compile(p.regex.encode())) for p in rule.pairs)
+        compile_bytes(rule.regex)
+        for p in rule.pairs:
+            compile_bytes(p.regex)
     except regex.error as exc:
         raise RuleError(f"{rule.source_file}: rule {rule.id}: bad regex: {exc}") from None
-    return CompiledRule(rule=rule, pattern=pattern, pair_patterns=pairs)
+    return CompiledRule(rule)
 
 
-def _read_rule_file(path: Path) -> list[Rule]:
+@functools.cache
+def compile_bytes(pattern: str) -> Any:
+    """Compile once per process: validation and every engine share the compiled pattern."""
+    return regex.compile(pattern.encode())
+
+
+def _read_rule_file(path: Path, validate: bool) -> list[Rule]:
     try:
         data = tomllib.loads(path.read_text("utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
@@ -183,10 +206,11 @@ def _read_rule_file(path: Path) -> list[Rule]:
     entries = data.get("rule")
     if not isinstance(entries, list) or not entries:
         raise RuleError(f"{path}: no [[rule]] entries")
-    return [_parse_rule(entry, path.name) for entry in entries]
+    return [_parse_rule(entry, path.name, validate) for entry in entries]
 
 
 _KNOWN_FIELDS = {
+    "reach",
     "id",
     "name",
     "kind",
@@ -208,7 +232,7 @@ _KNOWN_FIELDS = {
 }
 
 
-def _parse_rule(entry: Any, where: str) -> Rule:
+def _parse_rule(entry: Any, where: str, validate: bool) -> Rule:
     if not isinstance(entry, dict):
         raise RuleError(f"{where}: a [[rule]] entry is not a table")
     rid = entry.get("id")
@@ -260,6 +284,7 @@ def _parse_rule(entry: Any, where: str) -> Rule:
         parser=parser,
         checks=checks,
         generic=bool(entry.get("generic", False)),
+        reach=int(entry.get("reach", 0)),
         verifier=entry.get("verifier"),
         tags=tuple(entry.get("tags", ())),
         description=entry.get("description", ""),
@@ -268,10 +293,16 @@ def _parse_rule(entry: Any, where: str) -> Rule:
         counterexamples=tuple(entry.get("counterexamples", ())),
         source_file=where,
     )
+    if validate:
+        check_regexes(rule, label)
+    return rule
+
+
+def check_regexes(rule: Rule, label: str) -> None:
+    """Compile a rule's regexes and check their named groups."""
     compiled = compile_rule(rule)
     if "secret" not in compiled.pattern.groupindex:
         raise RuleError(f"{label}: regex needs a named group 'secret'")
     for pair, pattern in compiled.pair_patterns:
         if not pattern.groupindex:
             raise RuleError(f"{label}: pair regex {pair.regex!r} captures no named group")
-    return rule

@@ -20,8 +20,11 @@ def make_repo(tmp_path: Path) -> Callable[..., Path]:
         path = tmp_path / name
         args = ["git", "init", "-q", "-b", "main"] + (["--bare"] if bare else []) + [str(path)]
         subprocess.run(args, check=True)
-        for key, value in (("user.name", "Test Author"), ("user.email", "author@example.test"),
-                           ("commit.gpgsign", "false")):
+        for key, value in (
+            ("user.name", "Test Author"),
+            ("user.email", "author@example.test"),
+            ("commit.gpgsign", "false"),
+        ):
             subprocess.run(["git", "-C", str(path), "config", key, value], check=True)
         return path
 

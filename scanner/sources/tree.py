@@ -14,6 +14,14 @@ from scanner.models import Blob, Origin
 from scanner.sources.base import Problems, SourceError
 
 SKIP_DIRS = frozenset({".git"})
+# Never follow a symlink, never block on a FIFO, never leak the descriptor to a child.
+_OPEN_FLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_NOFOLLOW", 0)
+    | getattr(os, "O_NONBLOCK", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+    | getattr(os, "O_BINARY", 0)
+)
 # Files are handed to workers in batches of about this many bytes (or files), so one task is
 # big enough to amortise the hand-off and small enough to balance the load.
 BATCH_BYTES = 4 << 20
@@ -82,10 +90,8 @@ def read_regular_file(
 ) -> bytes | None:
     """The bytes of a regular file, or None with a warning. Never follows a symlink and never
     blocks on a FIFO, even if the tree changed since it was listed."""
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
-    flags |= getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
     try:
-        fd = os.open(disk_path, flags)
+        fd = os.open(disk_path, _OPEN_FLAGS)
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             return None  # became a symlink since listing: not followed
@@ -98,15 +104,16 @@ def read_regular_file(
         if st.st_size > max_file_size:
             problems.skip(display, f"file larger than --max-file-size ({max_file_size} bytes)")
             return None
-        chunks = []
-        remaining = max_file_size + 1
-        while remaining > 0:
-            chunk = os.read(fd, min(remaining, 1 << 24))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            remaining -= len(chunk)
-        data = b"".join(chunks)
+        # One read of size + 1 bytes usually returns the whole file and proves EOF; loop only
+        # for files that grow while being read (capped at the limit + 1).
+        data = os.read(fd, min(st.st_size + 1, max_file_size + 1))
+        if len(data) > st.st_size:
+            chunks = [data]
+            remaining = max_file_size + 1 - len(data)
+            while remaining > 0 and (chunk := os.read(fd, min(remaining, 1 << 24))):
+                chunks.append(chunk)
+                remaining -= len(chunk)
+            data = b"".join(chunks)
         if len(data) > max_file_size:
             problems.skip(display, f"file larger than --max-file-size ({max_file_size} bytes)")
             return None
