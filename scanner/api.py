@@ -93,13 +93,8 @@ def plan(
 ) -> Iterator[Task]:
     """The tasks that scan one PATH argument: a repository's history (or a range of it, or
     its index) plus its work tree's changes; otherwise the files under it."""
-    wants_git = config.history or config.staged or config.commit_range
-    repo = git.open_repository(root) if wants_git else None
+    repo = git.repository_at(root, config, problems)
     if repo is not None:
         yield from git.plan(repo, config, problems, progress)
         return
-    if config.staged or config.commit_range:
-        raise SourceError(
-            f"{root}: not the top of a git repository (--staged and --range need one)"
-        )
     yield from tree.walk(root, problems, config.max_file_size)

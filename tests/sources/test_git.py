@@ -500,3 +500,15 @@ def test_repository_owned_by_another_user(repo: GitRepo, tmp_path: Path) -> None
 
     f = only(run(foreign), "foreign")
     assert f.origin.path == "a.py"
+
+
+def test_an_unreadable_git_directory_falls_back_to_the_files(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "HEAD").write_text("garbage\n")
+    (tmp_path / "app.py").write_text(settings("broken-git"))
+
+    result = run(tmp_path)
+    assert only(result, "broken-git").origin.source == "file"
+    assert any("scanned its files only" in e for e in result.summary.errors)
+    with pytest.raises(SourceError):
+        run(tmp_path, staged=True)
