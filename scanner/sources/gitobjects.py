@@ -1,10 +1,10 @@
-"""Git objects in bulk: list them once, split them into tasks balanced by size, and stream each
-task's share through its own ``git cat-file --batch`` inside a worker.
+"""Git objects in bulk: list them once, cut the list into tasks, and stream each task's
+objects through its own ``git cat-file --batch`` inside a worker.
 
-The main process never holds content: it lists object ids and sizes
-(``--batch-all-objects --unordered``, in pack order so each worker's share keeps its delta
-bases close), and hands out contiguous slices. A corrupt object costs a warning and a restart
-of the stream after it, never the scan.
+The main process never holds content, nor the whole list: it streams object ids and sizes
+(``--batch-all-objects --unordered``, in pack order, so a task's objects share their delta
+bases) and hands out runs of consecutive objects while git is still listing. A corrupt object
+costs a warning and a restart of the stream after it, never the scan.
 """
 
 from __future__ import annotations
@@ -62,7 +62,14 @@ def list_all_objects(repo: Repository, problems: Problems) -> Iterator[tuple[byt
 def _unreadable(block: bytes, problems: Problems) -> None:
     """Report ``<id> missing`` lines: listed by git, yet their header cannot be read."""
     for oid in _UNREADABLE.findall(block):
-        problems.error(f"object {oid.decode('ascii')}: corrupt or unreadable, not scanned")
+        problems.error(unreadable(oid))
+
+
+def unreadable(oid: bytes, reason: str = "") -> str:
+    """The warning for an object that git lists but cannot read."""
+    return f"object {oid.decode('ascii', 'replace')}: corrupt or unreadable, not scanned" + (
+        f" ({reason})" if reason else ""
+    )
 
 
 def object_batches(
@@ -168,7 +175,7 @@ def read_objects(
                 header = out.readline()
                 parts = header.split()
                 if len(parts) == 2 and parts[0] == oid:  # "<id> missing": unreadable
-                    problems.error(f"object {oid.decode()}: corrupt or unreadable, not scanned")
+                    problems.error(unreadable(oid))
                     position += 1
                     continue
                 if len(parts) != 3 or parts[0] != oid:
@@ -192,11 +199,7 @@ def read_objects(
             if position < count:
                 git.close()
                 culprit = ids[position * line_length : (position + 1) * line_length - 1]
-                said = git.complaint()
-                problems.error(
-                    f"object {culprit.decode()}: corrupt or unreadable, not scanned"
-                    + (f" ({said})" if said else "")
-                )
+                problems.error(unreadable(culprit, git.complaint()))
                 position += 1
         barren = 0 if delivered else barren + 1
         if barren >= MAX_BARREN_RESTARTS and position < count:
@@ -268,10 +271,10 @@ def ident(header: bytes, key: bytes) -> tuple[str | None, str | None]:
         start += 1
     end = header.find(b"\n", start)
     line = header[start + len(key) : end if end >= 0 else len(header)]
-    ident, _, stamp = line.rpartition(b"> ")
-    if not _:
+    who, bracket, stamp = line.rpartition(b"> ")
+    if not bracket:
         return line.decode("utf-8", "replace") or None, None
-    return (ident + b">").decode("utf-8", "replace"), iso_date(stamp)
+    return (who + b">").decode("utf-8", "replace"), iso_date(stamp)
 
 
 def iso_date(stamp: bytes) -> str | None:

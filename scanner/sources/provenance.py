@@ -1,12 +1,13 @@
 """Provenance for the git findings only, worked out after the scan in the main process.
 
 For each blob with a finding: the first commit (oldest first, parents before children) whose
-tree diff introduced it, its author, date and path there, from one streaming pass over
-``git log --raw`` (names only, never a content diff) that tracks just those blob ids and
-stops once all are placed. Then the refs that reach each of those commits, from one
-streaming ``git rev-list --topo-order``: every ref is a bit, bits flow from children to
-parents, and only the frontier of the walk is held. Memory follows the number of findings
-and the width of history, not the number of objects or commits.
+tree diff introduced it, its author, date and path there, from one pass over history's tree
+diffs (``git log --raw``: names only, never a content diff), split into consecutive segments
+that run in parallel, tracking just those blob ids and stopping once all are placed. Then the
+refs that reach each of those commits, from one streaming ``git rev-list --topo-order``:
+every ref is a bit, bits flow from children to parents, and only the frontier of the walk is
+held. Memory follows the number of findings and the width of history, not the number of
+objects; the list of commit ids (41 bytes each) is the one thing held per commit.
 """
 
 from __future__ import annotations
@@ -41,7 +42,6 @@ WALK_OPTIONS = (
     "-z",
     f"--format={LOG_FORMAT}",
 )
-GITLINK_MODE = b"160000"
 # Below this many commits per segment, one git log is faster than several.
 MIN_SEGMENT_COMMITS = 500
 
@@ -287,26 +287,27 @@ class _SegmentedWalk:
             target = fields[-2] if len(fields) == 3 else b""
             if target in self.wanted and target not in found:
                 commit = _commit_of(header)
-                found[target] = Introduction(
-                    commit.commit, commit.author, commit.date, _path(second)
-                )
-                if len(found) == len(self.wanted) or self._covered():
-                    return True
+                intro = Introduction(commit.commit, commit.author, commit.date, _path(second))
+                with self.lock:
+                    found[target] = intro
+                    covered = self._covered()  # stops later segments that are not needed
+                    if covered or len(found) == len(self.wanted):
+                        return True
         return False
 
     def _covered(self) -> bool:
-        """Whether the segments up to some point place every blob; if so, stop the rest."""
-        with self.lock:
-            placed: set[bytes] = set()
-            for k, found in enumerate(self.found):
-                placed.update(found)
-                if len(placed) == len(self.wanted):
-                    self.needed = min(self.needed, k + 1)
-                    for stream in self.streams[k + 1 :]:
-                        if stream is not None:
-                            stream.kill()
-                    return True
-            return False
+        """Whether the segments up to some point place every blob; if so, stop the ones
+        after it. Called with the lock held."""
+        placed: set[bytes] = set()
+        for k, found in enumerate(self.found):
+            placed.update(found)
+            if len(placed) == len(self.wanted):
+                self.needed = min(self.needed, k + 1)
+                for stream in self.streams[k + 1 :]:
+                    if stream is not None:
+                        stream.kill()
+                return True
+        return False
 
     def result(self) -> dict[str, Introduction]:
         placed: dict[str, Introduction] = {}
