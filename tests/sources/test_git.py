@@ -9,14 +9,18 @@ import shutil
 import subprocess
 import zlib
 from collections.abc import Callable
+from io import StringIO
 from pathlib import Path
 
 import pytest
 
 from scanner import Config, Finding, ScanResult, samples, scan
 from scanner.errors import ConfigError, SourceError
+from scanner.progress import Progress
 from scanner.report.base import ReportOptions
 from scanner.report.json import report_dict
+from scanner.sources import git
+from scanner.sources.base import Problems
 from scanner.sources.provenance import UNREACHABLE_COMMIT_NOTE, UNREACHABLE_NOTE
 from tests.sources.conftest import GitRepo, secret, settings
 
@@ -512,3 +516,33 @@ def test_an_unreadable_git_directory_falls_back_to_the_files(tmp_path: Path) -> 
     assert any("scanned its files only" in e for e in result.summary.errors)
     with pytest.raises(SourceError):
         run(tmp_path, staged=True)
+
+
+def test_empty_repository_scans_its_untracked_files(repo: GitRepo) -> None:
+    repo.write("draft.py", settings("no-commits-yet"))
+
+    result = run(repo.path)
+    assert only(result, "no-commits-yet").origin.source == "file"
+    assert result.summary.errors == ()
+
+
+def test_linked_worktree(repo: GitRepo, tmp_path: Path) -> None:
+    added = repo.commit("start", {"a.py": settings("shared-history")})
+    linked = tmp_path / "linked"
+    repo.git("worktree", "add", "-q", "-b", "side", str(linked))
+    (linked / "wip.py").write_text(settings("linked-wip"))
+
+    result = run(linked)
+    f = only(result, "shared-history")
+    assert (f.origin.commit, f.origin.root) == (added, str(linked))
+    assert only(result, "linked-wip").origin.path == "wip.py"
+
+
+def test_planning_tells_progress_the_total(repo: GitRepo) -> None:
+    repo.commit("start", {"a.py": "x = 1\n" * 100})
+    opened = git.open_repository(str(repo.path))
+    assert opened is not None
+    progress = Progress(stream=StringIO())
+    tasks = list(git.plan(opened, Config(jobs=1), Problems(), progress))
+    assert tasks
+    assert progress.total_bytes is not None and progress.total_bytes >= 600
