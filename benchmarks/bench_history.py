@@ -180,7 +180,8 @@ def _evolve(rng: random.Random, lines: list[bytes], donor: list[bytes]) -> None:
 
 
 def build_small_blob_history(path: Path, commits: int, seed: int = 11) -> Path:
-    """A bare repository of small files: three new or changed 1-2 KB blobs per commit."""
+    """A bare repository of small files: three new or changed 1-2 KB blobs per commit, and
+    one secret in the last commit."""
     if (path / "leakstop-bench-done").exists():
         return path
     shutil.rmtree(path, ignore_errors=True)
@@ -197,6 +198,9 @@ def build_small_blob_history(path: Path, commits: int, seed: int = 11) -> Path:
                     for _ in range(rng.randint(60, 120))
                 )
                 changes.append((f"d{n % 100}/f{(n * 3 + k) % 5000}.txt", body))
+            if n == commits - 1:  # one finding, introduced last: provenance walks it all
+                secret = samples.expand("GOCSPX-«b64u:28»", "small").encode()
+                changes.append(("app/secret.py", b'SECRET = "' + secret + b'"\n'))
             yield Commit("main", f"change {n}\n".encode(), changes)
 
     _write_commits(stream, history())
@@ -265,21 +269,25 @@ class Run:
     """User + system seconds of the whole process tree."""
     max_rss_mib: float
     tree_pss_mib: float
+    tree_anon_mib: float
+    """Private (anonymous) memory summed over the tree: what the scan itself allocates,
+    without the pack files git maps (clean page cache, shared, counted in RSS and PSS)."""
     exit_code: int
 
 
 def measure(label: str, argv: Sequence[str]) -> Run:
     """Wall time; CPU time and the largest single process's peak RSS from wait4 (which
-    covers every waited-for descendant); and the peak of the process tree's summed PSS,
-    sampled every 50 ms (PSS splits pages shared by forked workers fairly)."""
+    covers every waited-for descendant); and the peaks of the process tree's summed PSS and
+    anonymous memory, sampled every 50 ms (PSS splits pages shared by forked workers)."""
     started = time.perf_counter()
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, cwd=PROJECT)
-    peak = [0]
+    peak = [0, 0]
     done = threading.Event()
 
     def sample() -> None:
         while not done.wait(0.05):
-            peak[0] = max(peak[0], _tree_pss_kib(proc.pid))
+            pss, anon = _tree_memory_kib(proc.pid)
+            peak[0], peak[1] = max(peak[0], pss), max(peak[1], anon)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -294,12 +302,14 @@ def measure(label: str, argv: Sequence[str]) -> Run:
         usage.ru_utime + usage.ru_stime,
         usage.ru_maxrss / 1024,
         peak[0] / 1024,
+        peak[1] / 1024,
         proc.returncode,
     )
 
 
-def _tree_pss_kib(pid: int) -> int:
-    total = 0
+def _tree_memory_kib(pid: int) -> tuple[int, int]:
+    """(PSS, anonymous) summed over ``pid`` and its descendants, in KiB."""
+    pss = anon = 0
     stack = [pid]
     while stack:
         p = stack.pop()
@@ -307,14 +317,15 @@ def _tree_pss_kib(pid: int) -> int:
             with open(f"/proc/{p}/smaps_rollup") as f:
                 for line in f:
                     if line.startswith("Pss:"):
-                        total += int(line.split()[1])
-                        break
+                        pss += int(line.split()[1])
+                    elif line.startswith("Anonymous:"):
+                        anon += int(line.split()[1])
             for task in os.listdir(f"/proc/{p}/task"):
                 with open(f"/proc/{p}/task/{task}/children") as f:
                     stack.extend(int(c) for c in f.read().split())
         except (OSError, ValueError):
             continue
-    return total
+    return pss, anon
 
 
 def content_bytes(repo: Path) -> int:
@@ -343,6 +354,7 @@ def interleaved(runs: int, commands: Sequence[tuple[str, Sequence[str]]]) -> lis
         fastest = min(results[label], key=lambda r: r.seconds)
         fastest.max_rss_mib = max(r.max_rss_mib for r in results[label])
         fastest.tree_pss_mib = max(r.tree_pss_mib for r in results[label])
+        fastest.tree_anon_mib = max(r.tree_anon_mib for r in results[label])
         best.append(fastest)
     return best
 
@@ -375,14 +387,14 @@ def main() -> None:
     base = rows[0].seconds
     print(
         "| command | wall s | × cat-file | MB/s | CPU s | peak RSS, largest process MiB "
-        "| peak PSS, process tree MiB |"
+        "| peak PSS, tree MiB | peak anonymous, tree MiB |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         print(
             f"| `{r.label}` | {r.seconds:.2f} | {r.seconds / base:.2f} "
             f"| {size / 1e6 / r.seconds:.0f} | {r.cpu:.2f} | {r.max_rss_mib:.0f} "
-            f"| {r.tree_pss_mib:.0f} |"
+            f"| {r.tree_pss_mib:.0f} | {r.tree_anon_mib:.0f} |"
         )
     if not args.no_scaling:
         scaling(args.runs)
@@ -391,16 +403,23 @@ def main() -> None:
 def scaling(runs: int) -> None:
     print("\nmemory against the number of commits (small blobs, --jobs 2):\n")
     print(
-        "| commits | blobs | wall s | peak RSS, largest process MiB | peak PSS, process tree MiB |"
+        "| commits | blobs | pack MB | wall s (cat-file s) | peak RSS, largest process MiB "
+        "| peak PSS, tree MiB | peak anonymous, tree MiB | cat-file alone: RSS / anonymous MiB |"
     )
-    print("|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
     for commits in (35_000, 70_000):
         repo = build_small_blob_history(WORK / f"small-{commits}.git", commits)
         blobs = _count(repo, "blob")
-        (run,) = interleaved(max(1, runs // 2), [(f"{commits}", scan_argv(repo, 2))])
+        catfile = ["git", "-C", str(repo), "cat-file", "--batch-all-objects", "--batch"]
+        floor, run = interleaved(
+            max(1, runs // 2),
+            [("cat-file", [*catfile, "--unordered"]), (f"{commits}", scan_argv(repo, 2))],
+        )
         print(
-            f"| {commits} | {blobs} | {run.seconds:.2f} | {run.max_rss_mib:.0f} "
-            f"| {run.tree_pss_mib:.0f} |"
+            f"| {commits} | {blobs} | {_pack_mb(repo):.0f} "
+            f"| {run.seconds:.2f} ({floor.seconds:.2f}) "
+            f"| {run.max_rss_mib:.0f} | {run.tree_pss_mib:.0f} | {run.tree_anon_mib:.0f} "
+            f"| {floor.max_rss_mib:.0f} / {floor.tree_anon_mib:.0f} |"
         )
 
 
