@@ -203,7 +203,7 @@ def work_tree_changes(
     for entry in untracked.split(b"\0"):
         if entry and not entry.endswith(b"/"):
             changed.append(os.fsdecode(entry))
-    yield from tree.batches_for(repo.work_tree, changed, config.max_file_size)
+    yield from tree.batches_for(repo.root, changed, config.max_file_size)
 
 
 def _differs(repo: Repository, rel: str, ids: set[str], max_file_size: int) -> bool:

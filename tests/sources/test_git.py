@@ -546,3 +546,16 @@ def test_planning_tells_progress_the_total(repo: GitRepo) -> None:
     tasks = list(git.plan(opened, Config(jobs=1), Problems(), progress))
     assert tasks
     assert progress.total_bytes is not None and progress.total_bytes >= 600
+
+
+def test_a_relative_path_is_the_root_of_every_finding(
+    repo: GitRepo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo.commit("start", {"a.py": settings("relative-history")})
+    repo.write("b.py", settings("relative-file"))
+    monkeypatch.chdir(repo.path)
+
+    result = run(".")
+    assert {f.origin.root for f in result.findings} == {"."}
+    assert only(result, "relative-file").origin.path == "b.py"
+    assert only(result, "relative-history").origin.path == "a.py"
