@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import stat
 from collections.abc import Iterable, Iterator, Mapping
 
 from scanner.config import Config
@@ -37,7 +36,7 @@ SHALLOW_WARNING = (
     "{root}: shallow clone: history before the shallow boundary is not in this repository; "
     "scanned the objects that are"
 )
-REGULAR_FILE_MODES = frozenset({"100644", "100755"})
+REGULAR_FILE_MODES = frozenset({b"100644", b"100755"})
 BLOB_MODES = frozenset({b"100644", b"100755", b"120000"})
 
 
@@ -195,7 +194,7 @@ def work_tree_changes(
     for entry in tracked.split(b"\0"):
         meta, _, path = entry.partition(b"\t")
         parts = meta.split()
-        if len(parts) == 3 and parts[0].decode() in REGULAR_FILE_MODES:
+        if len(parts) == 3 and parts[0] in REGULAR_FILE_MODES:
             index.setdefault(os.fsdecode(path), set()).add(parts[1].decode())
     for rel, ids in index.items():
         if _differs(repo, rel, ids, config.max_file_size):
@@ -207,23 +206,13 @@ def work_tree_changes(
 
 
 def _differs(repo: Repository, rel: str, ids: set[str], max_file_size: int) -> bool:
-    """Whether the work tree file at ``rel`` is not one of the blobs the index has for it."""
+    """Whether the work tree file at ``rel`` is not one of the blobs the index has for it.
+    Read problems are left to the batch that reads the file again to scan it."""
     assert repo.work_tree is not None
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
-    try:
-        fd = os.open(os.path.join(repo.work_tree, rel), flags | getattr(os, "O_CLOEXEC", 0))
-    except OSError:
-        return False  # deleted, or now a link: nothing of its own to read
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or st.st_size > max_file_size:
-            return False  # not a file; or too big, which history reports as skipped
-        digest = hashlib.new(repo.object_format)
-        digest.update(b"blob %d\0" % st.st_size)
-        while chunk := os.read(fd, 1 << 20):
-            digest.update(chunk)
-    except OSError:
-        return True  # let the reader report it
-    finally:
-        os.close(fd)
+    disk = os.path.join(repo.work_tree, rel)
+    data = tree.read_regular_file(disk, rel, max_file_size, Problems())
+    if data is None:
+        return os.path.lexists(disk) and not os.path.islink(disk)  # unreadable: let it tell
+    digest = hashlib.new(repo.object_format, b"blob %d\0" % len(data))
+    digest.update(data)
     return digest.hexdigest() not in ids
