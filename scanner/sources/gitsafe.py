@@ -36,7 +36,7 @@ HARDENING_CONFIG: tuple[tuple[str, str, str], ...] = (
     ("pager.log", "false", "a per-command pager"),
     ("pager.diff", "false", "a per-command pager"),
     ("core.sshCommand", "false", "an ssh command, e.g. on a lazy fetch in a partial clone"),
-    ("core.gitProxy", "false", "a proxy command for git:// fetches"),
+    ("core.gitProxy", "none", "a proxy command for git:// fetches"),
     ("core.askPass", "false", "an askpass program prompting for credentials"),
     ("credential.helper", "", "credential helpers (empty clears the list)"),
     ("gpg.program", "false", "gpg, to verify signed commits and tags"),
@@ -62,6 +62,9 @@ DIFF_OPTIONS: tuple[str, ...] = ("--no-ext-diff", "--no-textconv")
 DIFF_COMMANDS = frozenset({"log", "diff-index"})
 # The only subcommands leakstop runs: all read objects, refs or the index. Nothing that checks
 # out (smudge filters), hashes the work tree (clean filters, fsmonitor), fetches or writes.
+# Filter drivers (filter.<name>.clean/smudge/process) cannot be switched off by name, since
+# the repository picks the names: they are kept out by never running a command that converts
+# content (no checkout, status, add, diff-files, hash-object, cat-file --filters).
 ALLOWED_COMMANDS = frozenset(
     {"rev-parse", "cat-file", "log", "rev-list", "for-each-ref", "ls-files", "diff-index"}
 )
@@ -71,7 +74,9 @@ ENVIRONMENT: Mapping[str, str] = {
     "GIT_ATTR_NOSYSTEM": "1",  # nor the system gitattributes
     "GIT_TERMINAL_PROMPT": "0",  # never prompt for credentials
     "GIT_NO_REPLACE_OBJECTS": "1",
-    "GIT_NO_LAZY_FETCH": "1",  # git >= 2.44; protocol.allow=never covers older versions
+    # No lazy fetch of a partial clone's missing objects (honoured by the releases since May
+    # 2024, 2.39.4 on); protocol.allow=never stops older ones before any transport starts.
+    "GIT_NO_LAZY_FETCH": "1",
     "GIT_OPTIONAL_LOCKS": "0",  # never write the scanned repository's index
     "GIT_PROTOCOL_FROM_USER": "0",
     "GIT_ADVICE": "0",
