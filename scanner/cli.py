@@ -274,3 +274,6 @@ def rules_check(
     total = sum(len(c.rule.examples) + len(c.rule.counterexamples) for c in ruleset.rules)
     typer.echo(f"{len(ruleset.rules)} rules, {total} examples checked, {failures} failures")
     raise typer.Exit(EXIT_FINDINGS if failures else EXIT_CLEAN)
+
+
+from scanner import cli_github  # noqa: E402, F401  (registers action, scan-org, summary)
