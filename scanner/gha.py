@@ -112,8 +112,8 @@ class Inputs:
         args: list[str] = []
         if self.verify:
             args.append("--verify")
-            if self.registry:
-                args += ["--registry", self.registry]
+        if self.registry:  # without verify: offline matching (owners), no network
+            args += ["--registry", self.registry]
         if self.baseline:
             args += ["--baseline", self.baseline]
         return (*args, *self.extra_args)
@@ -157,9 +157,6 @@ def run(
         plan = plan_scan(event, payload, workspace)
     except LeakstopError as exc:
         return _fail(out, str(exc))
-    if inputs.registry and not inputs.verify:
-        _command(out, "warning", "registry is used only with verify: true; not verifying")
-
     scan = scan or ChildScan(inputs.scan_args(), capture_stderr=False)
     stop = secrets.token_hex(16)
     out.write(f"leakstop: {plan.scope}\n::stop-commands::{stop}\n")
