@@ -159,7 +159,7 @@ def run(
         return _fail(out, str(exc))
     scan = scan or ChildScan(inputs.scan_args(), capture_stderr=False)
     stop = secrets.token_hex(16)
-    out.write(f"leakstop: {plan.scope}\n::stop-commands::{stop}\n")
+    out.write(f"::stop-commands::{stop}\nleakstop: {plan.scope}\n")  # a ref name is data too
     out.flush()
     error: str | None = None
     result = ScanResult(findings=(), summary=Summary())

@@ -641,3 +641,15 @@ def test_examples_do_what_the_readme_says():
     readme = (ROOT / "README.md").read_text()
     for name in ("pr-gate.yml", "org-scan.yml"):
         assert f"examples/{name}" in readme
+
+
+def test_payload_text_in_the_log_cannot_act_as_a_workflow_command(history, tmp_path):
+    payload = {
+        "ref": "refs/heads/x\n::error::owned\n::add-mask::y",
+        "before": history.base,
+        "after": history.head,
+    }
+    env = runner_env(tmp_path, history.workspace, "push", payload)
+    code, out = run_in_process(env, Recorder(ScanResult((finding("a.py"),), Summary())))
+    assert code == 1 and "\n::error::owned" in out
+    assert [n.split(" ", 1)[0] for n in Run(code, out, "", env).annotations()] == ["::error"]
