@@ -8,33 +8,19 @@ import pytest
 
 from tests.verify.fakes import FakeServer, Handler, Listener, Reply, oauth_server
 
-
-@pytest.fixture
-def fake_server() -> Iterator[Callable[[Handler | Reply], FakeServer]]:
-    started: list[FakeServer] = []
-
-    def start(handler: Handler | Reply) -> FakeServer:
-        server = FakeServer(handler)
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        server.stop()
+Starter = Callable[[Handler | Reply], FakeServer]
 
 
 @pytest.fixture
-def fake_issuer() -> Iterator[Callable[[Handler | Reply], FakeServer]]:
-    started: list[FakeServer] = []
+def fake_server() -> Iterator[Starter]:
+    """``fake_server(handler_or_reply)``: an HTTP server answering every request."""
+    yield from _stopped_after(FakeServer)
 
-    def start(token: Handler | Reply) -> FakeServer:
-        server = oauth_server(token)
-        started.append(server)
-        return server
 
-    yield start
-    for server in started:
-        server.stop()
+@pytest.fixture
+def fake_issuer() -> Iterator[Starter]:
+    """``fake_issuer(token_handler_or_reply)``: discovery plus a scripted /token."""
+    yield from _stopped_after(oauth_server)
 
 
 @pytest.fixture
@@ -42,3 +28,15 @@ def listener() -> Iterator[Listener]:
     sock = Listener()
     yield sock
     sock.close()
+
+
+def _stopped_after(make: Starter) -> Iterator[Starter]:
+    started: list[FakeServer] = []
+
+    def start(handler: Handler | Reply) -> FakeServer:
+        started.append(make(handler))
+        return started[-1]
+
+    yield start
+    for server in started:
+        server.stop()

@@ -9,7 +9,7 @@ import secrets
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -218,11 +218,3 @@ def registry(
         "client": clients or [],
     }
     return parse_registry(data, "test registry")
-
-
-def serve(handler: Handler | Reply) -> Iterator[FakeServer]:
-    server = FakeServer(handler)
-    try:
-        yield server
-    finally:
-        server.stop()

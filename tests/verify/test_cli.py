@@ -7,15 +7,20 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from scanner.cli import app
 from scanner.keys import jwk_thumbprint
 from scanner.models import secret_hash
-from tests.support.oidc import OidcServer, generate_signing_key
+from tests.support.oidc import OidcServer, SigningKey, generate_signing_key
 from tests.verify.fakes import new_secret
 
 runner = CliRunner()
+QUIET = ("--jobs", "1", "--no-progress")
+
+
+def leakstop(*args: object, stdin: str | None = None) -> Result:
+    return runner.invoke(app, [str(a) for a in args], input=stdin)
 
 
 def write_registry(path: Path, issuer: str, clients: list[dict[str, str]]) -> Path:
@@ -35,6 +40,20 @@ def project(tmp_path: Path, client_id: str, secret: str) -> Path:
     return repo
 
 
+def write_key(path: Path, key: SigningKey, passphrase: str | None = None) -> Path:
+    encryption = (
+        serialization.BestAvailableEncryption(passphrase.encode())
+        if passphrase
+        else serialization.NoEncryption()
+    )
+    path.write_bytes(
+        key.private_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption
+        )
+    )
+    return path
+
+
 def test_scan_verify_with_the_real_server(tmp_path, oidc_server: OidcServer):
     live = oidc_server.register_secret_client()
     repo = project(tmp_path, live.client_id, live.client_secret)
@@ -43,22 +62,8 @@ def test_scan_verify_with_the_real_server(tmp_path, oidc_server: OidcServer):
         oidc_server.issuer,
         [{"client_id": live.client_id, "issuer": "corp", "owner": "team-orders"}],
     )
-    result = runner.invoke(
-        app,
-        [
-            "scan",
-            str(repo),
-            "--no-history",
-            "--verify",
-            "--registry",
-            str(registry),
-            "--format",
-            "json",
-            "--jobs",
-            "1",
-            "--no-progress",
-        ],
-    )
+    verify = ("--verify", "--registry", registry, *QUIET)
+    result = leakstop("scan", repo, "--no-history", *verify, "--format", "json")
     assert result.exit_code == 1, result.output  # findings: unchanged by verification
     [finding] = json.loads(result.stdout)["findings"]
     assert finding["verdict"] == "live"
@@ -68,61 +73,19 @@ def test_scan_verify_with_the_real_server(tmp_path, oidc_server: OidcServer):
     )
     assert live.client_secret not in result.output
 
-    text = runner.invoke(
-        app,
-        [
-            "scan",
-            str(repo),
-            "--verify",
-            "--registry",
-            str(registry),
-            "--jobs",
-            "1",
-            "--no-progress",
-        ],
-    )
+    text = leakstop("scan", repo, *verify)
     assert "[live]" in text.stdout and "owner: team-orders" in text.stdout
-
-    sarif = runner.invoke(
-        app,
-        [
-            "scan",
-            str(repo),
-            "--verify",
-            "--registry",
-            str(registry),
-            "--format",
-            "sarif",
-            "--jobs",
-            "1",
-            "--no-progress",
-        ],
-    )
-    assert "verdict live" in sarif.stdout
+    assert "verdict live" in leakstop("scan", repo, *verify, "--format", "sarif").stdout
 
 
 def test_scan_with_registry_only_is_offline(tmp_path):
-    secret = new_secret()
-    repo = project(tmp_path, "orders", secret)
+    repo = project(tmp_path, "orders", new_secret())
     registry = write_registry(
         tmp_path / "registry.toml",
         "http://127.0.0.1:9",  # never contacted
         [{"client_id": "orders", "issuer": "corp", "owner": "team-o"}],
     )
-    result = runner.invoke(
-        app,
-        [
-            "scan",
-            str(repo),
-            "--registry",
-            str(registry),
-            "--format",
-            "json",
-            "--jobs",
-            "1",
-            "--no-progress",
-        ],
-    )
+    result = leakstop("scan", repo, "--registry", registry, "--format", "json", *QUIET)
     [finding] = json.loads(result.stdout)["findings"]
     assert finding["verdict"] == "not_checked"
     assert finding["owner"] == "team-o"
@@ -133,21 +96,7 @@ def test_verify_a_redacted_report(tmp_path, oidc_server: OidcServer):
     live = oidc_server.register_secret_client()
     repo = project(tmp_path, live.client_id, live.client_secret)
     report = tmp_path / "findings.json"
-    scanned = runner.invoke(
-        app,
-        [
-            "scan",
-            str(repo),
-            "--format",
-            "json",
-            "--output",
-            str(report),
-            "--jobs",
-            "1",
-            "--no-progress",
-        ],
-    )
-    assert scanned.exit_code == 1
+    assert leakstop("scan", repo, "--format", "json", "--output", report, *QUIET).exit_code == 1
     assert live.client_secret not in report.read_text()
     registry = write_registry(
         tmp_path / "registry.toml",
@@ -155,9 +104,7 @@ def test_verify_a_redacted_report(tmp_path, oidc_server: OidcServer):
         [{"client_id": live.client_id, "issuer": "corp", "owner": "team-r"}],
     )
 
-    result = runner.invoke(
-        app, ["verify", str(report), "--registry", str(registry), "--format", "json"]
-    )
+    result = leakstop("verify", report, "--registry", registry, "--format", "json")
     assert result.exit_code == 1, result.output
     [finding] = json.loads(result.stdout)["findings"]
     assert finding["verdict"] == "live" and finding["owner"] == "team-r"
@@ -167,9 +114,7 @@ def test_verify_a_redacted_report(tmp_path, oidc_server: OidcServer):
     data = json.loads(report.read_text())
     data["findings"][0].update(source="git", commit="c" * 40)
     report.write_text(json.dumps(data))
-    result = runner.invoke(
-        app, ["verify", str(report), "--registry", str(registry), "--format", "json"]
-    )
+    result = leakstop("verify", report, "--registry", registry, "--format", "json")
     [finding] = json.loads(result.stdout)["findings"]
     assert finding["verdict"] == "unknown"
     assert "could not be re-read" in finding["verdict_reason"]
@@ -179,91 +124,54 @@ def test_verify_a_redacted_report(tmp_path, oidc_server: OidcServer):
 def test_verify_offline_and_bad_inputs(tmp_path):
     secret = new_secret()
     report = tmp_path / "findings.json"
-    repo = project(tmp_path, "orders", secret)
-    runner.invoke(
-        app,
-        [
-            "scan",
-            str(repo),
-            "--format",
-            "json",
-            "--output",
-            str(report),
-            "--jobs",
-            "1",
-            "--no-progress",
-        ],
-    )
+    leakstop("scan", project(tmp_path, "orders", secret), "-f", "json", "-o", report, *QUIET)
     registry = tmp_path / "registry.toml"
     registry.write_text(
         f'[[client]]\nclient_id = "orders"\nsecret_sha256 = ["{secret_hash(secret)}"]\n'
     )
-    result = runner.invoke(
-        app, ["verify", str(report), "--registry", str(registry), "--offline", "--format", "json"]
-    )
+    result = leakstop("verify", report, "--registry", registry, "--offline", "--format", "json")
     [finding] = json.loads(result.stdout)["findings"]
     assert finding["verdict"] == "not_checked" and finding["client_id"] == "orders"
 
     registry.write_text('[[client]]\nclient_id = "orders"\nclient_secret = "plain"\n')
-    bad = runner.invoke(app, ["verify", str(report), "--registry", str(registry)])
+    bad = leakstop("verify", report, "--registry", registry)
     assert bad.exit_code == 2
     assert "plaintext secrets are never read from the registry" in bad.stderr
     assert "Traceback" not in bad.output
-    missing = runner.invoke(app, ["verify", str(tmp_path / "nope.json")])
+    missing = leakstop("verify", tmp_path / "nope.json")
     assert missing.exit_code == 2 and "cannot read report" in missing.stderr
 
 
 def test_fingerprint_of_secrets_on_stdin():
     first, second = new_secret(), new_secret()
-    result = runner.invoke(app, ["registry", "fingerprint"], input=f"{first}\n\n{second}\n")
+    result = leakstop("registry", "fingerprint", stdin=f"{first}\n\n{second}\n")
     assert result.exit_code == 0
     assert result.stdout == f'secret_sha256 = ["{secret_hash(first)}", "{secret_hash(second)}"]\n'
     assert first not in result.output
-    empty = runner.invoke(app, ["registry", "fingerprint"], input="\n")
+    empty = leakstop("registry", "fingerprint", stdin="\n")
     assert empty.exit_code == 2 and "no secret on stdin" in empty.stderr
 
 
 @pytest.mark.parametrize("alg", ["RS256", "ES256", "EdDSA"])
 def test_fingerprint_of_a_key_file(tmp_path, alg):
     key = generate_signing_key(alg)
-    path = tmp_path / "key.pem"
-    path.write_bytes(
-        key.private_key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    result = runner.invoke(app, ["registry", "fingerprint", "--key", str(path)])
+    result = leakstop("registry", "fingerprint", "--key", write_key(tmp_path / "key.pem", key))
     assert result.exit_code == 0
     assert result.stdout == f'jwk_thumbprints = ["{jwk_thumbprint(key.public_jwk)}"]\n'
 
 
 def test_fingerprint_of_an_encrypted_key_file(tmp_path, monkeypatch):
-    key = generate_signing_key("ES256")
-    path = tmp_path / "key.pem"
-    passphrase = new_secret()
-    path.write_bytes(
-        key.private_key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.BestAvailableEncryption(passphrase.encode()),
-        )
-    )
-    refused = runner.invoke(app, ["registry", "fingerprint", "--key", str(path)])
+    key, passphrase = generate_signing_key("ES256"), new_secret()
+    path = write_key(tmp_path / "key.pem", key, passphrase)
+    refused = leakstop("registry", "fingerprint", "--key", path)
     assert refused.exit_code == 2 and "--password-env" in refused.stderr
     monkeypatch.setenv("KEY_PASSPHRASE", passphrase)
-    result = runner.invoke(
-        app, ["registry", "fingerprint", "--key", str(path), "--password-env", "KEY_PASSPHRASE"]
-    )
+    result = leakstop("registry", "fingerprint", "--key", path, "--password-env", "KEY_PASSPHRASE")
     assert result.stdout == f'jwk_thumbprints = ["{jwk_thumbprint(key.public_jwk)}"]\n'
     assert passphrase not in result.output
 
 
 def test_fingerprint_refuses_a_key_on_stdin(tmp_path):
-    key = generate_signing_key("ES256")
-    text = key.private_key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-    result = runner.invoke(app, ["registry", "fingerprint"], input=text)
+    text = write_key(tmp_path / "key.pem", generate_signing_key("ES256")).read_text()
+    result = leakstop("registry", "fingerprint", stdin=text)
     assert result.exit_code == 2 and "--key FILE" in result.stderr

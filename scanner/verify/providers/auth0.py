@@ -7,41 +7,29 @@ from __future__ import annotations
 
 import re
 
-from scanner.verify.base import Credential, Outcome, live, unknown
-from scanner.verify.http import Answer, HttpClient
-from scanner.verify.oauth import ServerMetadata, check_secret, classify
-from scanner.verify.providers.common import ProviderVerifier
+from scanner.verify.base import Outcome, live
+from scanner.verify.http import Answer
+from scanner.verify.oauth import classify
+from scanner.verify.providers.common import TenantDomainVerifier
 
 AUTH0_DOMAIN = re.compile(r"[a-z0-9][a-z0-9-]{0,62}(?:\.[a-z]{2})?\.auth0\.com")
 _AUTHENTICATED_BUT_REFUSED = frozenset({"access_denied", "unauthorized_client"})
 
 
-class Auth0Verifier(ProviderVerifier):
+class Auth0Verifier(TenantDomainVerifier):
     name = "auth0"
-    default_base = "https://{domain}"
-    uses = ("domain",)
+    label = "Auth0"
+    domain_pattern = AUTH0_DOMAIN
+    domain_example = "*.auth0.com"
+    endpoint_path = "/oauth/token"
 
-    def verify(self, credential: Credential, http: HttpClient) -> Outcome:
-        domain = (credential.attr("domain") or "").lower()
-        if not AUTH0_DOMAIN.fullmatch(domain):
-            return unknown("no Auth0 domain (*.auth0.com) near the secret")
-        if not credential.client_id:
-            return unknown("no Auth0 client id near the secret")
-        endpoint = self.base.replace("{domain}", domain) + "/oauth/token"
-        grant = {"grant_type": "client_credentials", "audience": f"https://{domain}/api/v2/"}
-        return check_secret(
-            http,
-            ServerMetadata(issuer=domain, token_endpoint=endpoint),
-            credential.client_id,
-            credential.secret,
-            grant=grant,
-            judge=judge,
-        )
+    def grant(self, domain: str) -> dict[str, str]:
+        return {"grant_type": "client_credentials", "audience": f"https://{domain}/api/v2/"}
 
-
-def judge(answer: Answer) -> Outcome:
-    if answer.status == 403 and answer.error in _AUTHENTICATED_BUT_REFUSED:
-        return live(
-            f"token endpoint: 403 {answer.error} after client authentication", needs_control=True
-        )
-    return classify(answer)
+    def judge(self, answer: Answer) -> Outcome:
+        if answer.status == 403 and answer.error in _AUTHENTICATED_BUT_REFUSED:
+            return live(
+                f"token endpoint: 403 {answer.error} after client authentication",
+                needs_control=True,
+            )
+        return classify(answer)

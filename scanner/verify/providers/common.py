@@ -3,12 +3,14 @@ over the values the check uses, and the nonce values sent where a provider wants
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Hashable
 from typing import ClassVar
 
-from scanner.verify.base import Credential, Outcome
-from scanner.verify.http import HttpClient
+from scanner.verify.base import Credential, Outcome, unknown
+from scanner.verify.http import Answer, HttpClient
+from scanner.verify.oauth import ServerMetadata, check_secret, classify
 
 
 class ProviderVerifier:
@@ -28,6 +30,46 @@ class ProviderVerifier:
 
     def verify(self, credential: Credential, http: HttpClient) -> Outcome:
         raise NotImplementedError
+
+
+class TenantDomainVerifier(ProviderVerifier):
+    """A provider whose token endpoint is at each customer's own domain (Okta, Auth0). The
+    domain comes from the content next to the secret, so it is used only when it matches the
+    provider's own pattern: content can never point a check at another host."""
+
+    default_base = "https://{domain}"
+    uses = ("domain",)
+    label: ClassVar[str]
+    domain_pattern: ClassVar[re.Pattern[str]]
+    domain_example: ClassVar[str]
+    endpoint_path: ClassVar[str]
+
+    def verify(self, credential: Credential, http: HttpClient) -> Outcome:
+        domain = (credential.attr("domain") or "").lower()
+        if not self.domain_pattern.fullmatch(domain):
+            return unknown(f"no {self.label} domain ({self.domain_example}) near the secret")
+        if not credential.client_id:
+            return unknown(f"no {self.label} client id near the secret")
+        endpoint = self.base.replace("{domain}", domain) + self.endpoint_path
+        return check_secret(
+            http,
+            ServerMetadata(issuer=domain, token_endpoint=endpoint),
+            credential.client_id,
+            credential.secret,
+            grant=self.grant(domain),
+            judge=self.judge,
+        )
+
+    def grant(self, domain: str) -> dict[str, str]:
+        raise NotImplementedError
+
+    def judge(self, answer: Answer) -> Outcome:
+        return classify(answer)
+
+
+def bogus_code_grant() -> dict[str, str]:
+    """An authorization-code request for a code the provider never issued."""
+    return {"grant_type": "authorization_code", "code": bogus_code(), "redirect_uri": REDIRECT_URI}
 
 
 def bogus_code() -> str:

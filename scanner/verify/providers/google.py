@@ -8,7 +8,7 @@ from __future__ import annotations
 from scanner.verify.base import Credential, Outcome, dead, live, unknown
 from scanner.verify.http import Answer, HttpClient
 from scanner.verify.oauth import ServerMetadata, check_secret, classify
-from scanner.verify.providers.common import REDIRECT_URI, ProviderVerifier, bogus_code
+from scanner.verify.providers.common import ProviderVerifier, bogus_code_grant
 
 _CLIENT_GONE = {"deleted_client": "client deleted", "disabled_client": "client disabled"}
 
@@ -23,11 +23,7 @@ class GoogleVerifier(ProviderVerifier):
         ):
             return unknown("no Google client id (….apps.googleusercontent.com) near the secret")
         meta = ServerMetadata(issuer=self.name, token_endpoint=f"{self.base}/token")
-        grant = {
-            "grant_type": "authorization_code",
-            "code": bogus_code(),
-            "redirect_uri": REDIRECT_URI,
-        }
+        grant = bogus_code_grant()
         return check_secret(
             http, meta, credential.client_id, credential.secret, grant=grant, judge=judge
         )

@@ -12,7 +12,7 @@ from scanner.verify.base import Credential, Outcome, dead, live
 from scanner.verify.base import unknown as unknown_outcome
 from scanner.verify.http import Answer, HttpClient
 from scanner.verify.oauth import ServerMetadata, check_secret, classify
-from scanner.verify.providers.common import REDIRECT_URI, ProviderVerifier, bogus_code
+from scanner.verify.providers.common import ProviderVerifier, bogus_code_grant
 
 CONSUMER_KEY = re.compile(r"3MVG[A-Za-z0-9._]{40,120}")
 SANDBOX_BASE = "https://test.salesforce.com"
@@ -40,11 +40,7 @@ class SalesforceVerifier(ProviderVerifier):
 
     def _check(self, base: str, credential: Credential, http: HttpClient) -> Outcome:
         assert credential.client_id is not None
-        grant = {
-            "grant_type": "authorization_code",
-            "code": bogus_code(),
-            "redirect_uri": REDIRECT_URI,
-        }
+        grant = bogus_code_grant()
         return check_secret(
             http,
             ServerMetadata(
