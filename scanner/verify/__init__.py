@@ -66,11 +66,7 @@ def verify_report(
     issuers = IssuerChecks()
     planner = Planner(registry, options, issuers)
     plans = [planner.plan(f) for f in findings]
-    errors = [
-        f"verify: {p.verdict.reason}"
-        for p in plans
-        if p.verdict is not None and p.verdict.reason.startswith("secret not available")
-    ]
+    errors = [f"verify: secret not available: {p.unavailable}" for p in plans if p.unavailable]
     if not options.live:
         return VerifyResult(findings=tuple(_apply(p, {}) for p in plans), errors=tuple(errors))
     with HttpClient(options) as http, ThreadPoolExecutor(options.concurrency) as pool:

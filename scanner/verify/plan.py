@@ -20,6 +20,11 @@ from scanner.verify.reread import Rereader, RereadError, is_redacted
 VERIFIED_KINDS = ("client-secret", "private-key")
 MAX_CANDIDATES = 5
 """At most this many registered clients are tried for one credential."""
+_OFFLINE = {
+    "registered secret": "matches a registered secret of client",
+    "registered key": "matches a registered key of client",
+    "client id": "found next to the id of registered client",
+}
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,8 @@ class Plan:
     """Decided without a live check."""
     needs_registered_keys: bool = False
     """A private key no registry entry names: look for it in the issuers' registered keys."""
+    unavailable: str = ""
+    """Why the secret is not available (redacted and not re-readable), if it is not."""
 
     @property
     def owner(self) -> str | None:
@@ -70,7 +77,7 @@ class Planner:
         plan = Plan(finding)
         if finding.kind not in VERIFIED_KINDS:
             return plan
-        secret, unavailable = self._secret(finding)
+        secret, plan.unavailable = self._secret(finding)
         if finding.kind == "client-secret":
             plan.candidates = self.inventory.for_secret(secret, finding.fingerprint)
             plan.matched_by = "registered secret" if plan.candidates else ""
@@ -92,13 +99,13 @@ class Planner:
                 client = plan.candidates[0]
                 plan.verdict = Verdict(
                     "not_checked",
-                    f"{plan.matched_by} of client {client.client_id} (offline match only)",
+                    f"{_OFFLINE[plan.matched_by]} {client.client_id} (offline; not checked live)",
                     client_id=client.client_id,
                     owner=plan.owner,
                 )
             return plan
         if secret is None:
-            plan.verdict = self._unknown(plan, f"secret not available: {unavailable}")
+            plan.verdict = self._unknown(plan, f"secret not available: {plan.unavailable}")
             return plan
         if credential.kind == "private-key" and credential.key is None:
             why = "the key is encrypted" if finding.encrypted else "the key cannot be parsed"

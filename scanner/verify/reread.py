@@ -52,11 +52,23 @@ class Rereader:
         self.rules_dir = rules_dir
         self._engine: Engine | None = None
         self._lock = threading.Lock()
+        self._secrets: dict[Origin, dict[tuple[str, str], str]] = {}
+        """Per location read: (rule id, fingerprint) -> secret, so a file is read once."""
 
     def secret(self, finding: Finding) -> str:
         """The plaintext secret of ``finding``; raises RereadError saying why not."""
         origin = finding.origin
         where = origin.path or origin.blob_id or "?"
+        if origin not in self._secrets:
+            self._secrets[origin] = self._scan(origin, where)
+        secret = self._secrets[origin].get((finding.rule_id, finding.fingerprint))
+        if secret is None:
+            raise RereadError(
+                f"{where}: the secret is no longer there (content changed since the scan)"
+            )
+        return secret
+
+    def _scan(self, origin: Origin, where: str) -> dict[tuple[str, str], str]:
         reader = _READERS.get(origin.source)
         if reader is None:
             reason = _PENDING.get(origin.source, f"unknown source {origin.source!r}")
@@ -67,12 +79,8 @@ class Rereader:
             raise RereadError(
                 f"{where}: cannot read: {exc.strerror or type(exc).__name__}"
             ) from None
-        for found in self.engine().scan(Blob(data=data, origin=origin)).findings:
-            if found.fingerprint == finding.fingerprint and found.rule_id == finding.rule_id:
-                return found.secret
-        raise RereadError(
-            f"{where}: the secret is no longer there (content changed since the scan)"
-        )
+        found = self.engine().scan(Blob(data=data, origin=origin)).findings
+        return {(f.rule_id, f.fingerprint): f.secret for f in found}
 
     def engine(self) -> Engine:
         with self._lock:

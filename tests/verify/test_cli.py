@@ -89,7 +89,9 @@ def test_scan_with_registry_only_is_offline(tmp_path):
     [finding] = json.loads(result.stdout)["findings"]
     assert finding["verdict"] == "not_checked"
     assert finding["owner"] == "team-o"
-    assert finding["verdict_reason"] == "client id of client orders (offline match only)"
+    assert finding["verdict_reason"] == (
+        "found next to the id of registered client orders (offline; not checked live)"
+    )
 
 
 def test_verify_a_redacted_report(tmp_path, oidc_server: OidcServer):

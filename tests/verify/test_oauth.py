@@ -169,7 +169,9 @@ def test_offline_mode_only_names_the_owner(listener):
     out = verify_one(finding(secret), reg, live=False)
     assert out.verdict == "not_checked"
     assert out.owner == "team-c" and out.client_id == "orders"
-    assert out.verdict_reason == "registered secret of client orders (offline match only)"
+    assert out.verdict_reason == (
+        "matches a registered secret of client orders (offline; not checked live)"
+    )
     assert not listener.contacted
     unmatched = finding(new_secret(), client_id="someone-else")
     assert verify_one(unmatched, reg, live=False) == unmatched
