@@ -288,5 +288,8 @@ def rules_check(
     raise typer.Exit(EXIT_FINDINGS if failures else EXIT_CLEAN)
 
 
-from scanner import cli_verify  # noqa: E402, F401  (registers verify and registry)
-from scanner import cli_github  # noqa: E402, F401  (registers action, scan-org, summary)
+# Command groups in their own modules; importing them registers their commands on `app`.
+from scanner import (  # noqa: E402
+    cli_github,  # noqa: F401  (action, scan-org, summary)
+    cli_verify,  # noqa: F401  (verify, registry)
+)
