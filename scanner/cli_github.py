@@ -51,7 +51,9 @@ def scan_org(
     ] = Path(".leakstop-cache"),
     state: Annotated[
         Path | None,
-        typer.Option(metavar="FILE", help="SQLite state [default: DIR/scan-org-state.sqlite3]."),
+        typer.Option(
+            metavar="FILE", help="SQLite state file (default: DIR/scan-org-state.sqlite3)."
+        ),
     ] = None,
     concurrency: Annotated[
         int, typer.Option(min=1, help="Repositories cloned and scanned at once.")

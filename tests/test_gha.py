@@ -537,22 +537,32 @@ def test_a_token_that_cannot_write_is_a_note_not_a_failure(history, tmp_path, fa
     assert fake.token not in out
 
 
-# --- verification (needs the verification branch) ----------------------------------------------
+# --- verification ---------------------------------------------------------------------------
 
 
-def test_verify_inputs_reach_the_scan(history, tmp_path):
-    from scanner.cli import scan as scan_command
+def test_registry_owners_and_verdicts_reach_the_summary(history, tmp_path):
+    """The real chain: action -> leakstop scan --verify --registry -> verdicts in every output.
+    The issuer is a closed loopback port, so the verdict is unknown (never live, never dead)."""
+    import hashlib
 
-    if "verify" not in scan_command.__code__.co_varnames:
-        pytest.skip("leakstop scan --verify not merged yet")
+    secret = expand("GOCSPX-«b64u:28»", "gha-old")
     registry = tmp_path / "registry.toml"
-    registry.write_text('[[issuer]]\nname = "corp"\nissuer = "https://127.0.0.1:9"\n')
+    registry.write_text(
+        '[[issuer]]\nname = "corp"\nissuer = "https://127.0.0.1:9"\n\n'
+        '[[client]]\nclient_id = "orders-service"\nissuer = "corp"\nowner = "team-orders"\n'
+        f'secret_sha256 = ["{hashlib.sha256(secret.encode()).hexdigest()}"]\nrevoke = "none"\n'
+    )
     env = runner_env(
         tmp_path, history.workspace, "schedule", {}, verify="true", registry=str(registry),
         fail_on="live",
     )  # fmt: skip
     run = action(env, history.workspace)
-    assert run.code in (0, 1), run.stdout + run.stderr
+    assert run.code == 0, run.stdout + run.stderr  # nothing is live
+    results = run.sarif()["runs"][0]["results"]
+    settings = [r for r in results if "settings.py" in json.dumps(r["locations"])]
+    assert settings and settings[0]["properties"]["verdict"] == "unknown"
+    assert "team&#45;orders" in run.summary or "team-orders" in run.summary
+    assert "| unknown |" in run.summary
     assert_redacted(run, history.secrets)
 
 
