@@ -47,6 +47,8 @@ class Member:
 def display_name(name: str) -> str:
     """A member name safe to print and to join into a chain: control characters, invalid
     UTF-8 (surrogate escapes) and the chain separator ``!`` become ``\\xNN``."""
+    if name.isprintable() and "!" not in name:
+        return name or "<unnamed>"
     out = []
     for ch in name:
         code = ord(ch)

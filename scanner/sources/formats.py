@@ -61,7 +61,7 @@ def sniff(data: bytes, name: str = "") -> str | None:
     java = keystores.java_keystore_type(data)
     if java:
         return java
-    if is_tar(data, hinted=expected_format(name) == "tar"):
+    if is_tar(data, name):
         return "tar"
     if head[:1] == b"\x30" and keystores.is_pkcs12(data):
         return "pkcs12"
@@ -82,12 +82,12 @@ def expected_format(name: str) -> str | None:
     return None
 
 
-def is_tar(data: bytes, *, hinted: bool = False) -> bool:
+def is_tar(data: bytes, name: str = "") -> bool:
     """A valid tar header at offset 0: the checksum must match, and the ustar magic must be
     present unless the name says tar (old v7 archives have none)."""
-    if len(data) < 512:
+    if len(data) < 512 or (data[257:262] != b"ustar" and not name.lower().endswith(".tar")):
         return False
-    return is_tar_header(data[:512], hinted=hinted)
+    return is_tar_header(data[:512], hinted=True)
 
 
 def is_tar_header(block: bytes, *, hinted: bool = False) -> bool:

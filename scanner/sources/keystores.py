@@ -36,6 +36,8 @@ from scanner import keys
 # of legacy service accounts (an OAuth credential this tool exists to find).
 PASSWORDS: tuple[bytes, ...] = (*keys.TRIVIAL_PASSWORDS, b"notasecret")
 MAX_ENTRIES = 10_000
+MAX_JKS_KEY_BYTES = 64 << 10
+"""A protected JKS key larger than this is no real key; it is not worth a password try."""
 
 OID_DATA = bytes.fromhex("2a864886f70d010701")
 OID_SIGNED_DATA = bytes.fromhex("2a864886f70d010702")
@@ -99,7 +101,7 @@ def pkcs12_cards(data: bytes) -> tuple[list[KeyCard], list[str]]:
         protection = f"{opened.password_kind}-password"  # "empty" or "guessable", never which
         aliases = [bag.alias for bag in view.bags] if view else []
         result = [
-            _card("pkcs12", n, protection, _pkcs8_pem(key), aliases[0] if aliases else None)
+            _card("pkcs12", n, protection, _pkcs8_pem(key), _nth(aliases, n))
             for n, key in enumerate(opened.key_objects, start=1)
         ]
         if view and len(view.bags) > len(result):
@@ -268,7 +270,7 @@ def _open_jks_key(protected: bytes) -> tuple[str, bytes] | None:
         _, c_s, c_e = _expect(protected, a_e, e, 0x04)
     except ValueError:
         return None
-    if protected[o_s:o_e] != OID_JKS_KEY_PROTECTOR or c_e - c_s < 41:
+    if protected[o_s:o_e] != OID_JKS_KEY_PROTECTOR or not 41 <= c_e - c_s <= MAX_JKS_KEY_BYTES:
         return None
     blob = protected[c_s:c_e]
     salt, body, check = blob[:20], blob[20:-20], blob[-20:]
@@ -280,7 +282,8 @@ def _open_jks_key(protected: bytes) -> tuple[str, bytes] | None:
         while len(stream) < len(body):
             digest = hashlib.sha1(secret + digest).digest()  # the JKS format
             stream += digest
-        plain = bytes(a ^ b for a, b in zip(body, stream, strict=False))
+        mask = int.from_bytes(stream[: len(body)], "big")
+        plain = (int.from_bytes(body, "big") ^ mask).to_bytes(len(body), "big")
         if hashlib.sha1(secret + plain).digest() == check:
             return protection, plain
     return None
@@ -301,6 +304,10 @@ def _card(kind: str, n: int, protection: str, pem: bytes, alias: str | None) -> 
         text=pem.rstrip(b"\n") + b"\n" + facts.encode() + b"\n",
         note=f"private key from {label} keystore (entry {n}, {how})",
     )
+
+
+def _nth(aliases: list[str | None], n: int) -> str | None:
+    return aliases[n - 1] if len(aliases) >= n else None
 
 
 def _safe_alias(alias: str) -> str:

@@ -47,16 +47,18 @@ def members(data: bytes, warn: Callable[[str], None], limit: int) -> Iterator[Me
     """Every entry of a zip, as members; entries past ``limit`` are still named (cheaply, from
     the central directory) so the caller can list what it skips."""
     directory = _find_directory(data)
-    if directory is None:
+    entries = _central_entries(data, *directory) if directory else iter(())
+    try:
+        head = list(islice(entries, limit)) if directory else None
+    except ArchiveError:
+        head = None
+    if head is None:
         warn(
             "no readable central directory (truncated or damaged zip); members read from "
             "their local headers"
         )
         yield from _local_members(data)
         return
-    cd_start, cd_end, concat = directory
-    entries = _central_entries(data, cd_start, cd_end, concat)
-    head = list(islice(entries, limit))
     overlapping = _overlapping(data, head)
     for i, entry in enumerate(head):
         yield _member(data, entry, overlapping=i in overlapping)

@@ -253,6 +253,7 @@ class RawEntry:
     method: int = zipfile.ZIP_DEFLATED
     size: int = 0
     crc: int = 0
+    flags: int = 0
     offset: int | None = field(default=None)
     """Point the central directory at another entry's local header (overlap)."""
 
@@ -269,7 +270,7 @@ def raw_zip(entries: list[RawEntry], *, shared_data: bool = False) -> bytes:
         offsets.append(len(out))
         name = entry.name.encode()
         out += b"PK\x03\x04" + struct.pack(
-            "<HHHHHIIIHH", 20, 0, entry.method, 0, 0, entry.crc, len(entry.data),
+            "<HHHHHIIIHH", 20, entry.flags, entry.method, 0, 0, entry.crc, len(entry.data),
             entry.size, len(name), 0,
         )  # fmt: skip
         out += name + entry.data
@@ -278,7 +279,7 @@ def raw_zip(entries: list[RawEntry], *, shared_data: bool = False) -> bytes:
         name = entry.name.encode()
         source = entries[0] if shared_data else entry
         central += b"PK\x01\x02" + struct.pack(
-            "<HHHHHHIIIHHHHHII", 20, 20, 0, source.method, 0, 0, source.crc,
+            "<HHHHHHIIIHHHHHII", 20, 20, source.flags, source.method, 0, 0, source.crc,
             len(source.data), source.size, len(name), 0, 0, 0, 0, 0,
             entry.offset if entry.offset is not None else offsets[i],
         )  # fmt: skip

@@ -177,6 +177,54 @@ def test_keystores_written_by_keytool(tmp_path: Path, store_type, password, prot
     assert found.attrs["alias"] == "app"
 
 
+@pytest.mark.skipif(KEYTOOL is None, reason="keytool (a JDK) is not installed")
+def test_jceks_secret_key_entry_is_listed_as_not_read(tmp_path: Path):
+    path = tmp_path / "secrets.jceks"
+    done = subprocess.run(
+        [
+            str(KEYTOOL), "-genseckey", "-keystore", str(path), "-storetype", "JCEKS",
+            "-storepass", STRONG.decode(), "-keypass", STRONG.decode(), "-alias", "hmac",
+            "-keyalg", "HmacSHA256", "-keysize", "256",
+        ],
+        capture_output=True, text=True, check=False, timeout=120,
+    )  # fmt: skip
+    if done.returncode != 0:
+        pytest.skip(f"keytool failed: {done.stderr[:200]}")
+    scan = scan_bytes(path.read_bytes(), path.name)
+    assert not scan.findings
+    assert scan.skipped() == [
+        (
+            "secrets.jceks",
+            "JCEKS secret-key entry (a sealed Java object) 'hmac' not opened; later entries "
+            "were not read",
+        )
+    ]
+
+
+OPENSSL = shutil.which("openssl")
+
+
+@pytest.mark.skipif(OPENSSL is None, reason="openssl is not installed")
+def test_unencrypted_key_bag_in_a_locked_pkcs12_is_reported_as_unprotected(tmp_path: Path):
+    key = ec.generate_private_key(ec.SECP256R1())
+    (tmp_path / "key.pem").write_bytes(
+        key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
+    )
+    done = subprocess.run(
+        [
+            str(OPENSSL), "pkcs12", "-export", "-nocerts", "-inkey", str(tmp_path / "key.pem"),
+            "-keypbe", "NONE", "-certpbe", "NONE", "-passout", f"pass:{STRONG.decode()}",
+            "-out", str(tmp_path / "plain.p12"),
+        ],
+        capture_output=True, text=True, check=False, timeout=60,
+    )  # fmt: skip
+    if done.returncode != 0:
+        pytest.skip(f"openssl failed: {done.stderr[:200]}")
+    [found] = keystore_findings(scan_bytes((tmp_path / "plain.p12").read_bytes(), "plain.p12"))
+    assert found.attrs["protection"] == "none" and found.encrypted is False
+    assert found.attrs["jwk_thumbprint"] == keys.jwk_thumbprint(key)
+
+
 def test_keystore_limits_do_not_apply_to_key_cards():
     scan = scan_bytes(pkcs12_store(None), "a.p12", ArchiveLimits(max_depth=0))
     assert len(keystore_findings(scan)) == 1

@@ -105,6 +105,22 @@ def test_a_member_that_lies_about_its_size_is_not_scanned():
     ]
 
 
+def test_encrypted_and_unsupported_zip_members_are_listed_as_skipped():
+    data = raw_zip(
+        [
+            RawEntry("secret.txt", b"x" * 40, flags=0x1, size=28),
+            RawEntry("old.bin", b"x" * 40, method=9, size=100),
+            RawEntry("plain.txt", b"hello", method=zipfile.ZIP_STORED, size=5),
+        ]
+    )
+    scan = scan_bytes(data, "mixed.zip")
+    assert scan.skipped() == [
+        ("mixed.zip!secret.txt", "encrypted member (password-protected zip): not read"),
+        ("mixed.zip!old.bin", "compression method deflate64 not supported: not read"),
+    ]
+    assert [b.origin.path for b in scan.blobs] == ["mixed.zip!plain.txt"]
+
+
 def test_ten_level_nested_zip_stops_at_the_depth_limit():
     secret = google_secret("deep")
     deep = nested_zip(10, {"secret.properties": properties(secret)})
@@ -210,6 +226,20 @@ def test_truncated_zip_is_read_from_its_local_headers():
     scan = scan_bytes(cut, "cut.zip")
     assert [f.origin.path for f in scan.findings] == ["cut.zip!a.properties"]
     assert scan.problems.errors[0].startswith("cut.zip: no readable central directory")
+
+
+def test_damaged_central_directory_falls_back_to_the_local_headers():
+    secret = google_secret("cd")
+    data = bytearray(zip_bytes({"a.properties": properties(secret), "b.txt": "hello"}))
+    second = data.index(b"PK\x01\x02", data.index(b"PK\x01\x02") + 4)
+    data[second : second + 4] = b"XXXX"
+    scan = scan_bytes(bytes(data), "d.zip")
+    assert [f.origin.path for f in scan.findings] == ["d.zip!a.properties"]
+    assert [b.origin.path for b in scan.blobs] == ["d.zip!a.properties", "d.zip!b.txt"]
+    assert scan.problems.errors == [
+        "d.zip: no readable central directory (truncated or damaged zip); members read from "
+        "their local headers"
+    ]
 
 
 def test_truncated_tgz_yields_the_members_before_the_damage():
