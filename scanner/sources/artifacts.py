@@ -31,7 +31,7 @@ from itertools import islice
 from typing import Any
 
 from scanner.config import ArchiveLimits
-from scanner.models import Blob, Origin
+from scanner.models import Blob, Origin, SourceKind
 from scanner.sources import (
     compressed,
     formats,
@@ -69,6 +69,30 @@ def expand(blob: Blob, limits: ArchiveLimits, problems: Problems) -> Iterator[Bl
         walk.finish()
 
 
+def located(blob: Blob, path: str | None, limits: ArchiveLimits | None = None) -> bytes:
+    """What a scan of ``blob`` read at ``path`` (the blob's own path, or a chain inside it):
+    the content and its views (key cards, UTF-16 text) joined, so ``leakstop verify`` can
+    re-read a redacted finding. Only the containers on the way are opened. Raises
+    LookupError when nothing is there any more."""
+    walk = _Walk(blob, limits or ArchiveLimits(), Problems(), target=path)
+    parts = [found.data for found in walk.visit(blob) if found.origin.path == path]
+    if not parts:
+        raise LookupError(f"{path}: not found in {_where(blob.origin)}")
+    return b"\n".join(parts)
+
+
+def outer_origin(origin: Origin) -> Origin:
+    """Where the outermost blob of an archive member's chain came from: the file or git
+    object the scan started with (unchanged for anything that is not an archive member)."""
+    if origin.source != "archive":
+        return origin
+    outer = (origin.path or "").split("!", 1)[0] or None
+    source: SourceKind = "git" if origin.commit or origin.blob_id else "file"
+    if outer == origin.blob_id:  # a git object known only by its id
+        outer = None
+    return replace(origin, source=source, path=outer, layer=None, note=None)
+
+
 @dataclass
 class _Layer:
     """The image layer being read: its digest and the whiteouts of the layers above it."""
@@ -85,8 +109,12 @@ class _Progress:
 class _Walk:
     """One top-level artifact: its budget, its deadline and the limits it has hit."""
 
-    def __init__(self, top: Blob, limits: ArchiveLimits, problems: Problems) -> None:
+    def __init__(
+        self, top: Blob, limits: ArchiveLimits, problems: Problems, target: str | None = None
+    ) -> None:
         self.top = _where(top.origin)
+        self.target = target
+        """Re-reading one location: only members on the way to it are read."""
         self.limits = limits
         self.problems = problems
         self.expanded = 0
@@ -196,6 +224,8 @@ class _Walk:
                 layer.whiteouts.record(member.name, layer.digest)
                 continue
             location = f"{where}!{member.name}"
+            if not self.on_the_way(location):
+                continue
             count += 1
             limit = self.refusal(count)
             if limit is not None:
@@ -246,7 +276,9 @@ class _Walk:
         whiteouts = images.Whiteouts()
         for position, layer in enumerate(reversed(plan)):
             member = files.get(layer.member)
-            location = f"{where}!{layer.member}"
+            location = f"{where}!{member.name if member else layer.member}"
+            if not self.on_the_way(location):
+                continue
             if member is None:
                 self.problems.skip(location, "image layer listed in the manifest but missing")
                 continue
@@ -395,6 +427,10 @@ class _Walk:
             self.stopped = "time"
             return "time"
         return None
+
+    def on_the_way(self, location: str) -> bool:
+        target = self.target
+        return target is None or target == location or target.startswith(location + "!")
 
     def timed_out(self) -> bool:
         return self.stopped == "time"
