@@ -62,10 +62,8 @@ class Whiteouts:
             if probe in self.deleted:
                 return self.deleted[probe]
             parent = posixpath.dirname(probe)
-            if parent in self.opaque or (parent == "" and "" in self.opaque):
+            if parent in self.opaque:
                 return self.opaque[parent]
-            if parent == probe:
-                break
             probe = parent
         return None
 
