@@ -72,12 +72,14 @@ def revoke(
         report = load_report(findings)
         loaded = load_registry(registry)
         options = RevokeOptions(timeout=timeout, endpoints=_endpoints(endpoint or []))
-        outcomes = revoke_findings(report.findings, loaded, audit_log, options, act=yes)
+        outcomes = revoke_findings(report.findings, loaded, audit_log, options, act=yes, warn=_warn)
         if not yes:
             _print_plan(outcomes, audit_log)
             if not any(o.status == "planned" for o in outcomes) or not _confirmed(outcomes):
                 raise typer.Exit(EXIT_CLEAN)
-            outcomes = revoke_findings(report.findings, loaded, audit_log, options, act=True)
+            outcomes = revoke_findings(
+                report.findings, loaded, audit_log, options, act=True, warn=_warn
+            )
         _print_results(outcomes, audit_log)
     failed = any(o.status == "failed" for o in outcomes)
     raise typer.Exit(EXIT_FINDINGS if failed else EXIT_CLEAN)
@@ -100,11 +102,20 @@ def _endpoints(values: list[str]) -> dict[str, str]:
 
 def _confirmed(outcomes: list[ActionOutcome]) -> bool:
     """On a terminal: ask. Without one (CI): never ask, never act."""
-    if not sys.stdin.isatty():
+    if not interactive():
         typer.echo("leakstop revoke: dry run, nothing changed (run with --yes to act)")
         return False
     count = sum(o.status == "planned" for o in outcomes)
     return typer.confirm(f"Carry out these {count} actions now?", default=False)
+
+
+def _warn(message: str) -> None:
+    typer.echo(f"leakstop: warning: {message}", err=True)
+
+
+def interactive() -> bool:
+    """A person at a terminal (stdin is a TTY), not CI."""
+    return sys.stdin.isatty()
 
 
 def _print_plan(outcomes: list[ActionOutcome], audit_log: Path) -> None:

@@ -13,7 +13,7 @@ secret is only ever delivered to the sink the registry names (``sinks.py``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from scanner.models import Finding
@@ -42,12 +42,17 @@ def revoke_findings(
     options: RevokeOptions | None = None,
     *,
     act: bool = False,
+    warn: Callable[[str], None] | None = None,
 ) -> list[ActionOutcome]:
     """Plan (``act=False``: change nothing, not even the log) or carry out the actions the
-    live ``findings`` call for. Raises RevokeError when the run cannot start."""
+    live ``findings`` call for. Raises RevokeError when the run cannot start; ``warn``
+    receives problems with the audit log that do not stop the run (a torn line)."""
     options = options or RevokeOptions()
     planned = plan_revocations(findings, registry, options)
     with AuditLog(audit_log, write=act) as audit:
+        for warning in audit.warnings:
+            if warn is not None:
+                warn(warning)
         revoker = Revoker(registry, audit, options)
         try:
             if not act:

@@ -39,9 +39,7 @@ class Notify:
         base = ctx.options.endpoints.get("github") or DEFAULT_API
         try:
             ctx.http.wait_turn(base)
-            repo: Any = github_client(token, base, ctx.options.timeout).get_repo(
-                repo_name, lazy=True
-            )
+            repo: Any = github_client(token, base, ctx.options.timeout).get_repo(repo_name)
             for number, issue in enumerate(repo.get_issues(state="all")):
                 if number >= MAX_ISSUES_SEARCHED:
                     break

@@ -79,13 +79,13 @@ class Revoker:
         last = self.audit.last(planned.key)
         if last is not None and last.phase == "done":
             return ActionOutcome(planned, "skipped", f"done already (audit log, {last.time})")
-        why = self._preflight(planned)
-        if why:
-            return ActionOutcome(planned, "refused", self.scrub(why))
         if last is not None and last.phase == "intent":
             return ActionOutcome(
                 planned, "planned", f"interrupted at {last.time}: will ask the server first"
             )
+        why = self._preflight(planned)
+        if why:
+            return ActionOutcome(planned, "refused", self.scrub(why))
         return ActionOutcome(planned, "planned", "")
 
     # -- acting ------------------------------------------------------------------------
@@ -95,9 +95,6 @@ class Revoker:
         review = self.review(planned)
         if review.status == "skipped":
             return review
-        if review.status == "refused":
-            self._record(planned, "failed", {"reason": f"refused: {review.reason}"})
-            return ActionOutcome(planned, "failed", f"refused: {review.reason}")
         assert planned.target is not None and planned.backend is not None
         target, backend = planned.target, planned.backend
         ctx = self._context(planned)
@@ -105,12 +102,21 @@ class Revoker:
 
         last = self.audit.last(planned.key)
         if last is not None and last.phase == "intent":
-            resolution, why = backend.resolve(target, ctx, last.at)
+            try:
+                resolution, why = backend.resolve(target, ctx, last.at)
+            except ActionError as exc:
+                resolution, why = "failed", f"cannot tell whether it happened: {exc}"
             if resolution != "redo":
                 verdict = ctx.check(target)
-                reason = f"resolved after an interruption: {why}"
+                reason = self.scrub(f"resolved after an interruption: {why}")
                 self._record(planned, resolution, {"reason": reason, **_verdict(verdict)})
-                return ActionOutcome(planned, resolution, self.scrub(reason), verdict)
+                return ActionOutcome(planned, resolution, reason, verdict)
+
+        refused = self._preflight(planned)
+        if refused:
+            reason = self.scrub(f"refused: {refused}")
+            self._record(planned, "failed", {"reason": reason})
+            return ActionOutcome(planned, "failed", reason)
 
         self._record(planned, "intent", {"endpoint": planned.endpoint})
         _crash_hook("intent")

@@ -181,7 +181,7 @@ class GitHubSecretSink:
         client = github_client(token, self.ctx.options.endpoints.get("github"), 20.0)
         if self.scope == "org":
             return client.get_organization(self.owner)
-        return client.get_repo(self.owner, lazy=True)
+        return client.get_repo(self.owner)
 
 
 def _env_quote(value: str) -> str:
