@@ -416,3 +416,12 @@ def test_github_with_nothing_to_revoke_is_refused(runner):
     reg = registry([{"client_id": "c", "provider": "github", "revoke": "provider:github"}])
     [outcome] = runner([live_secret(secrets.token_hex(20), "c")], reg, act=False)
     assert outcome.status == "refused"
+
+
+def test_a_server_echoing_a_token_never_gets_it_into_output(fakes, runner, tmp_path):
+    fake, reg, found, old, _ = auth0_case(fakes, runner, tmp_path)
+    fake.fail["rotate"] = Reply(400, {"errorCode": fake.admin_token, "message": old})
+    [outcome] = runner([found], reg)
+    assert outcome.status == "failed"
+    assert outcome.reason == "Auth0 rotate-secret: 400 [redacted]"
+    assert_clean(outputs([outcome]) + runner.audit.read_text(), old, fake.admin_token)
