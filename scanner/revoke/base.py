@@ -19,7 +19,7 @@ from scanner.registry import Client, Issuer, Registry
 
 if TYPE_CHECKING:
     from scanner.revoke.sinks import Sink
-    from scanner.verify.http import HttpClient
+    from scanner.verify.http import Answer, HttpClient
 
 Phase = Literal["intent", "done", "failed"]
 Resolution = Literal["done", "redo", "failed"]
@@ -75,6 +75,9 @@ class Result:
     """Extra secret-free details for the audit log (new key id, issue number...)."""
     new_secret: str | None = field(default=None, repr=False)
     """A rotated secret, kept in memory only to check that it authenticates."""
+    uncertain: bool = False
+    """A state-changing call got no answer (timeout, reset): it may have happened. The next
+    run resolves it by asking first, as after a crash."""
 
 
 def done(reason: str, **facts: str) -> Result:
@@ -83,6 +86,11 @@ def done(reason: str, **facts: str) -> Result:
 
 def failed(reason: str, **facts: str) -> Result:
     return Result("failed", reason, tuple(facts.items()))
+
+
+def call_failed(reason: str, answer: Answer) -> Result:
+    """A failed state-changing call; uncertain when it got no answer at all."""
+    return Result("failed", reason, uncertain=answer.failure is not None)
 
 
 @dataclass

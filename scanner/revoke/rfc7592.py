@@ -21,6 +21,7 @@ from scanner.revoke.base import (
     Resolution,
     Result,
     Target,
+    call_failed,
     done,
     failed,
 )
@@ -85,7 +86,7 @@ class Delete(_Rfc7592):
             verdict = ctx.check(target)
             if verdict.status == "dead":
                 return done(f"already gone: DELETE {answer.status} and the secret is dead")
-        return failed(api_reason("DELETE client configuration", answer))
+        return call_failed(api_reason("DELETE client configuration", answer), answer)
 
     def resolve(self, target: Target, ctx: Context, since: float) -> tuple[Resolution, str]:
         answer = self._read(target, ctx)
@@ -126,7 +127,7 @@ class Rotate(_Rfc7592):
         ctx.sensitive(_string(current.body.get("registration_access_token")))
         answer = ctx.http.request("PUT", uri, json_body=body, headers=bearer(token))
         if answer.status != 200 or not isinstance(answer.body, dict):
-            return failed(api_reason("PUT client configuration", answer))
+            return call_failed(api_reason("PUT client configuration", answer), answer)
         new_secret = _string(answer.body.get("client_secret"))
         new_token = _string(answer.body.get("registration_access_token"))
         ctx.sensitive(new_secret)

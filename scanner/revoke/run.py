@@ -79,7 +79,7 @@ class Revoker:
         last = self.audit.last(planned.key)
         if last is not None and last.phase == "done":
             return ActionOutcome(planned, "skipped", f"done already (audit log, {last.time})")
-        if last is not None and last.phase == "intent":
+        if last is not None and _unresolved(last):
             return ActionOutcome(
                 planned, "planned", f"interrupted at {last.time}: will ask the server first"
             )
@@ -101,7 +101,7 @@ class Revoker:
         self.sensitive(target.secret)
 
         last = self.audit.last(planned.key)
-        if last is not None and last.phase == "intent":
+        if last is not None and _unresolved(last):
             try:
                 resolution, why = backend.resolve(target, ctx, last.at)
             except ActionError as exc:
@@ -145,6 +145,8 @@ class Revoker:
         if status == "done" and new_verdict is not None and new_verdict.status == "dead":
             status, reason = "failed", f"{reason}, but the new secret does not authenticate"
         detail: dict[str, Any] = {"reason": reason, **dict(result.facts), **_verdict(verdict)}
+        if status == "failed" and result.uncertain:
+            detail["uncertain"] = True
         if new_verdict is not None:
             detail["new_secret_verdict"] = new_verdict.status
             detail["new_secret_verdict_reason"] = new_verdict.reason
@@ -178,6 +180,13 @@ class Revoker:
         return self.audit.record(
             planned.fingerprint, planned.client_id, planned.action, phase, clean
         )
+
+
+def _unresolved(last: Entry) -> bool:
+    """An intent without an outcome, or a call that got no answer: it may have happened."""
+    return last.phase == "intent" or (
+        last.phase == "failed" and last.detail.get("uncertain") is True
+    )
 
 
 def _verdict(verdict: Verdict) -> dict[str, str]:

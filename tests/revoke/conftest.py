@@ -51,12 +51,13 @@ class Runner:
         self.audit = tmp_path / "audit.jsonl"
         self.environ: dict[str, str] = {}
         self.endpoints: dict[str, str] = {}
+        self.timeout = 5.0
 
     def __call__(
         self, findings: list[Finding], reg: Registry, *, act: bool = True
     ) -> list[ActionOutcome]:
         options = RevokeOptions(
-            timeout=5, endpoints=self.endpoints, environ=self.environ, reread=False
+            timeout=self.timeout, endpoints=self.endpoints, environ=self.environ, reread=False
         )
         return revoke_findings(findings, reg, self.audit, options, act=act)
 

@@ -425,3 +425,20 @@ def test_a_server_echoing_a_token_never_gets_it_into_output(fakes, runner, tmp_p
     assert outcome.status == "failed"
     assert outcome.reason == "Auth0 rotate-secret: 400 [redacted]"
     assert_clean(outputs([outcome]) + runner.audit.read_text(), old, fake.admin_token)
+
+
+def test_a_rotation_without_an_answer_is_resolved_by_the_next_run(fakes, runner, tmp_path):
+    fake, reg, found, old, client_id = auth0_case(fakes, runner, tmp_path)
+    fake.rotate_delay, runner.timeout = 2.0, 0.5
+    [lost] = runner([found], reg)
+    assert lost.status == "failed" and lost.reason == "Auth0 rotate-secret: timed out after 0.5s"
+    assert fake.clients[client_id] != old  # it happened; the answer with the new secret is lost
+    assert runner.lines()[-1]["detail"]["uncertain"] is True
+
+    fake.rotate_delay, runner.timeout = 0.0, 5.0
+    [preview] = runner([found], reg, act=False)
+    assert preview.reason.startswith("interrupted at ")
+    [resumed] = runner([found], reg)
+    assert resumed.status == "done", resumed.reason
+    assert sink_values(tmp_path / "auth0.env")["CLIENT_SECRET"] == fake.clients[client_id]
+    assert [line["phase"] for line in runner.lines()] == ["intent", "failed", "intent", "done"]

@@ -149,6 +149,8 @@ class FakeAuth0(Fake):
     """Management API ``POST /api/v2/clients/{id}/rotate-secret`` and ``/oauth/token``."""
 
     clients: dict[str, str] = field(default_factory=dict)
+    rotate_delay: float = 0.0
+    """Seconds the rotation's answer takes (after the rotation happened)."""
 
     def handle(self, seen: Seen) -> Reply:
         path = urlsplit(seen.path).path
@@ -174,6 +176,7 @@ class FakeAuth0(Fake):
                     "name": "app",
                     "app_type": "non_interactive",
                 },
+                delay=self.rotate_delay,
             )
         return Reply(404, AUTH0_ERRORS[404])
 

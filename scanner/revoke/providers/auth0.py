@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from scanner.revoke.base import ActionError, Context, Result, Target, failed
+from scanner.revoke.base import ActionError, Context, Result, Target, call_failed, failed
 from scanner.revoke.common import api_reason, bearer
 from scanner.revoke.providers.common import ProviderBackend
 from scanner.revoke.sinks import CLIENT_SECRET
@@ -32,7 +32,7 @@ class Auth0Rotate(ProviderBackend):
         body = answer.body if isinstance(answer.body, dict) else {}
         secret = body.get("client_secret")
         if answer.status != 200 or not isinstance(secret, str) or not secret:
-            return failed(api_reason("Auth0 rotate-secret", answer))
+            return call_failed(api_reason("Auth0 rotate-secret", answer), answer)
         ctx.sensitive(secret)
         try:
             ctx.deliver(target, {CLIENT_SECRET: secret})

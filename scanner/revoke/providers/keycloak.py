@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from urllib.parse import quote, urlsplit
 
-from scanner.revoke.base import ActionError, Context, Result, Target, failed
+from scanner.revoke.base import ActionError, Context, Result, Target, call_failed, failed
 from scanner.revoke.common import api_reason, bearer
 from scanner.revoke.providers.common import ProviderBackend
 from scanner.revoke.sinks import CLIENT_SECRET
@@ -65,7 +65,7 @@ class KeycloakRotate(ProviderBackend):
         body = answer.body if isinstance(answer.body, dict) else {}
         secret = body.get("value")
         if answer.status != 200 or not isinstance(secret, str) or not secret:
-            return failed(api_reason("Keycloak regenerate secret", answer))
+            return call_failed(api_reason("Keycloak regenerate secret", answer), answer)
         ctx.sensitive(secret)
         try:
             ctx.deliver(target, {CLIENT_SECRET: secret})
