@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -52,7 +53,11 @@ def test_two_acting_runs_exclude_each_other(tmp_path):
             "except Exception as e:\n    print(type(e).__name__); sys.exit(3)\n"
         )
         other = subprocess.run(
-            [sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=False
+            [sys.executable, "-c", code, str(path)],
+            cwd=Path(__file__).resolve().parents[2],
+            capture_output=True,
+            text=True,
+            check=False,
         )
         assert other.returncode == 3 and other.stdout.strip() == "RevokeError"
     with AuditLog(path, write=True):  # released when closed
