@@ -14,7 +14,7 @@ from scanner.models import Finding, ScanResult, Summary
 from scanner.pipeline import EngineSpec, Outcome, Task, run_tasks
 from scanner.progress import Progress
 from scanner.rules import load_ruleset
-from scanner.sources import git, tree
+from scanner.sources import artifacts, git, tree
 from scanner.sources.base import Problems
 
 
@@ -41,6 +41,7 @@ def scan(paths: Sequence[str | os.PathLike[str]], config: Config | None = None) 
         _tasks(roots, config, problems, progress),
         spec,
         jobs=config.effective_jobs,
+        expander=artifacts.expand,
         progress=progress,
     )
     if progress:

@@ -14,11 +14,13 @@ from typing import Annotated, TextIO
 import typer
 
 from scanner import __version__
+from scanner.config import ArchiveLimits
 from scanner.errors import LeakstopError
 from scanner.models import ScanResult
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 MAX_WARNINGS_SHOWN = 50
+_ARCHIVE_DEFAULTS = ArchiveLimits()
 
 app = typer.Typer(
     name="leakstop",
@@ -111,8 +113,29 @@ def scan(
         int, typer.Option("--jobs", "-j", min=0, help="Worker processes (0: one per core).")
     ] = 0,
     max_archive_depth: Annotated[
-        int, typer.Option(min=0, help="How deep to open nested archives.")
-    ] = 5,
+        int, typer.Option(min=0, help="How deep to open nested archives (0: not at all).")
+    ] = _ARCHIVE_DEFAULTS.max_depth,
+    max_archive_members: Annotated[
+        int, typer.Option(min=1, metavar="N", help="Members read from any one archive.")
+    ] = _ARCHIVE_DEFAULTS.max_members,
+    max_expanded_bytes: Annotated[
+        int,
+        typer.Option(
+            min=1, metavar="BYTES", help="Bytes decompressed per top-level archive, in total."
+        ),
+    ] = _ARCHIVE_DEFAULTS.max_expanded_bytes,
+    max_compression_ratio: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            metavar="N",
+            help="Skip archive members that expand more than N times (0: no check).",
+        ),
+    ] = _ARCHIVE_DEFAULTS.max_ratio,
+    archive_timeout: Annotated[
+        float,
+        typer.Option(min=0.0, metavar="SECONDS", help="Time spent on one top-level archive."),
+    ] = _ARCHIVE_DEFAULTS.max_seconds,
     max_file_size: Annotated[
         int, typer.Option(min=1, metavar="BYTES", help="Skip (and report) larger files.")
     ] = 256 << 20,
@@ -120,12 +143,17 @@ def scan(
         bool, typer.Option("--explain", help="List on stderr what each filter dropped.")
     ] = False,
     no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bar.")] = False,
+    verify: Annotated[
+        bool, typer.Option("--verify", help="Check each credential live at its issuer.")
+    ] = False,
+    registry: Annotated[
+        Path | None,
+        typer.Option("--registry", metavar="FILE", help="Registered clients: owners, issuers."),
+    ] = None,
 ) -> None:
     """Scan paths for leaked client secrets and private keys."""
-    from dataclasses import replace
-
     from scanner.api import scan as run_scan
-    from scanner.config import ArchiveLimits, Config
+    from scanner.config import Config
 
     with cli_errors():
         config = Config(
@@ -138,11 +166,23 @@ def scan(
             show_secrets=show_secrets,
             jobs=jobs,
             max_file_size=max_file_size,
-            archives=replace(ArchiveLimits(), max_depth=max_archive_depth),
+            archives=ArchiveLimits(
+                max_depth=max_archive_depth,
+                max_members=max_archive_members,
+                max_expanded_bytes=max_expanded_bytes,
+                max_ratio=max_compression_ratio,
+                max_seconds=archive_timeout,
+                max_member_bytes=max_file_size,
+            ),
             progress=not no_progress,
             explain=explain,
         )
         result = run_scan([str(p) for p in paths], config)
+        if verify or registry:
+            from scanner.cli_verify import verify_result
+            from scanner.verify import VerifyOptions
+
+            result = verify_result(result, registry, VerifyOptions(live=verify, reread=False))
         emit(result, fmt.value, output, show_secrets=show_secrets, ruleset=ruleset, rules_dir=rules)
     raise typer.Exit(EXIT_FINDINGS if result.findings else EXIT_CLEAN)
 
@@ -274,3 +314,11 @@ def rules_check(
     total = sum(len(c.rule.examples) + len(c.rule.counterexamples) for c in ruleset.rules)
     typer.echo(f"{len(ruleset.rules)} rules, {total} examples checked, {failures} failures")
     raise typer.Exit(EXIT_FINDINGS if failures else EXIT_CLEAN)
+
+
+# Command groups in their own modules; importing them registers their commands on `app`.
+from scanner import (  # noqa: E402
+    cli_github,  # noqa: F401  (action, scan-org, summary)
+    cli_revoke,  # noqa: F401  (revoke)
+    cli_verify,  # noqa: F401  (verify, registry)
+)
