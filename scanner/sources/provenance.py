@@ -86,13 +86,13 @@ class Ref:
 def attach_provenance(
     findings: Iterable[Finding], problems: Problems, jobs: int = 1
 ) -> list[Finding]:
-    """Findings with provenance filled in for those from git objects: commit, author, date,
-    path and refs (or a note saying why there are none). Other findings pass through.
-    ``jobs`` git processes share the history walk."""
+    """Findings with provenance filled in for those from git objects (and from archives
+    inside them): commit, author, date, path and refs, or a note saying why there are none.
+    Other findings pass through. ``jobs`` git processes share the history walk."""
     result: list[Finding] = []
     by_root: dict[str, list[Finding]] = {}
     for f in findings:
-        if f.origin.source in ("git", "commit-message") and f.origin.root is not None:
+        if _from_git(f.origin) and f.origin.root is not None:
             by_root.setdefault(f.origin.root, []).append(f)
         else:
             result.append(f)
@@ -113,7 +113,7 @@ def _attach(
     wanted = {
         f.origin.blob_id
         for f in findings
-        if f.origin.source == "git" and f.origin.commit is None and f.origin.blob_id
+        if f.origin.source in ("git", "archive") and f.origin.commit is None and f.origin.blob_id
     }
     walked = True
     introduced: dict[str, Introduction] = {}
@@ -154,7 +154,7 @@ def _attach(
             intro = introduced[o.blob_id]
             origin = replace(
                 o,
-                path=intro.path,
+                path=_at_path(o, intro.path),
                 commit=intro.commit,
                 author=intro.author,
                 date=intro.date,
@@ -164,6 +164,24 @@ def _attach(
             origin = replace(o, refs=(), note=UNREACHABLE_NOTE if walked else UNKNOWN_NOTE)
         out.append(_relocated(f, origin))
     return out
+
+
+def _from_git(origin: Origin) -> bool:
+    """A git blob or message, or a member of an archive that is a git blob."""
+    if origin.source in ("git", "commit-message"):
+        return True
+    return origin.source == "archive" and origin.blob_id is not None
+
+
+def _at_path(origin: Origin, path: str) -> str:
+    """The finding's path once its blob is known to be ``path``: the blob's own path, or for
+    an archive member the chain with the blob id at its head replaced (``id!a/b`` →
+    ``dist/app.zip!a/b``)."""
+    if origin.source == "archive" and origin.path and origin.blob_id:
+        head, bang, rest = origin.path.partition("!")
+        if head == origin.blob_id and bang:
+            return f"{path}!{rest}"
+    return path
 
 
 def _relocated(f: Finding, origin: Origin) -> Finding:

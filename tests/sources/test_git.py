@@ -7,9 +7,10 @@ import hashlib
 import os
 import shutil
 import subprocess
+import zipfile
 import zlib
 from collections.abc import Callable
-from io import StringIO
+from io import BytesIO, StringIO
 from pathlib import Path
 
 import pytest
@@ -559,3 +560,20 @@ def test_a_relative_path_is_the_root_of_every_finding(
     assert {f.origin.root for f in result.findings} == {"."}
     assert only(result, "relative-file").origin.path == "b.py"
     assert only(result, "relative-history").origin.path == "a.py"
+
+
+def test_archive_in_history_is_opened_and_placed(repo: GitRepo) -> None:
+    packed = BytesIO()
+    with zipfile.ZipFile(packed, "w") as archive:
+        archive.writestr("conf/settings.py", settings("zipped"))
+    (repo.path / "dist").mkdir()
+    (repo.path / "dist" / "app.zip").write_bytes(packed.getvalue())
+    added = repo.commit("ship a build")
+    repo.git("rm", "-q", "dist/app.zip")
+    repo.commit("drop the build")
+
+    f = only(run(repo.path), "zipped")
+    assert f.origin.source == "archive"
+    assert f.origin.path == "dist/app.zip!conf/settings.py"
+    assert f.origin.commit == added
+    assert f.origin.refs == ("refs/heads/main",)
