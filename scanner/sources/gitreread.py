@@ -1,6 +1,6 @@
 """Re-read a git finding's content for ``leakstop verify`` (a report's secrets are redacted):
-the blob by its id (or commit and path), or the commit or tag message. Importing this module
-registers both readers with ``scanner.verify.reread``."""
+the blob by its id (or commit and path), or the commit or tag message. ``register()`` hands
+both readers to ``scanner.verify.reread``."""
 
 from __future__ import annotations
 
@@ -61,5 +61,7 @@ def _object(repo: Repository, spec: str, kind: bytes) -> bytes:
     return rest[:size]
 
 
-register_reader("git", read_blob)
-register_reader("commit-message", read_message)
+def register() -> None:
+    """Make ``leakstop verify`` able to re-read git blobs and commit or tag messages."""
+    register_reader("git", read_blob)
+    register_reader("commit-message", read_message)

@@ -8,12 +8,20 @@ from pathlib import Path
 
 import pytest
 
-import scanner.sources.gitreread  # noqa: F401 - registers the readers
 from scanner import Config, scan
 from scanner.report.base import ReportOptions
 from scanner.report.json import load_report, report_dict
+from scanner.sources import gitreread
+from scanner.verify import reread
 from scanner.verify.reread import Rereader, RereadError
 from tests.sources.conftest import GitRepo, secret, settings
+
+
+@pytest.fixture(autouse=True)
+def git_readers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """gitreread.register(), undone after the test (other tests see the registry as it was)."""
+    monkeypatch.setattr(reread, "_READERS", dict(reread._READERS))
+    gitreread.register()
 
 
 def test_redacted_git_findings_are_read_again(repo: GitRepo, tmp_path: Path) -> None:
