@@ -9,7 +9,10 @@ from scanner.filters import (
     allow_comment,
     baseline_filter,
     code_reference,
+    encrypted_value,
+    hash_of_secret,
     location_confidence,
+    name_like,
     placeholder,
     shannon_entropy,
     templating,
@@ -28,6 +31,7 @@ def candidate(
     line: str = "",
     previous: str = "",
     rule=GENERIC,
+    path: str = "a.py",
 ) -> Candidate:
     return Candidate(
         rule=rule,
@@ -37,7 +41,7 @@ def candidate(
         line_text=line or secret,
         previous_line_text=previous,
         following=following,
-        path="a.py",
+        path=path,
     )
 
 
@@ -76,7 +80,59 @@ def test_code_references_are_dropped_only_when_unquoted():
     assert code_reference(candidate("settings.auth2", quoted=False, following="\n"))
     assert code_reference(candidate("get_secret", quoted=False, following="("))
     assert code_reference(candidate("os.environ", quoted=False, following="["))
-    assert not code_reference(candidate("abc123XYZ789", quoted=False, following="\n"))
+    assert not code_reference(
+        candidate("abc123XYZ789", quoted=False, following="\n", path="deploy/app.env")
+    )
+
+
+def test_unquoted_values_in_source_code_are_identifiers_unless_in_a_comment_or_string():
+    def unquoted(line: str, value: str, path: str) -> bool:
+        return code_reference(candidate(value, quoted=False, following=",", line=line, path=path))
+
+    assert unquoted("{clientSecret:_0x4f2a91c3b7d1,x:1}", "_0x4f2a91c3b7d1", "dist/app.min.js")
+    assert not unquoted("{clientSecret:_0x4f2a91c3b7d1,x:1}", "_0x4f2a91c3b7d1", "app.yaml")
+    assert not unquoted("# CLIENT_SECRET=q7Zp2LmX9vTr4KsW", "q7Zp2LmX9vTr4KsW", "settings.py")
+    assert not unquoted('u = "/token?client_secret=q7Zp2LmX9vTr&x=1"', "q7Zp2LmX9vTr", "a.js")
+    assert not code_reference(
+        candidate("q7Zp2LmX9vTr4KsW", quoted=False, line='S = "q7Zp2LmX9vTr4KsW"', path="a.go")
+    )
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("GITHUB_CLIENT_SECRET_SHA1=VALUE", True),
+        ("hashed_client_secret: VALUE", True),
+        ('"clientSecretHash": "VALUE"', True),
+        ("  client-secret-md5: VALUE", True),
+        ('{"hash": "sha256", "client_secret": "VALUE"}', False),
+        ("CLIENT_SECRET=VALUE", False),
+    ],
+)
+def test_hashes_of_secrets_are_dropped_by_their_key(line, expected):
+    assert hash_of_secret(candidate("VALUE", line=line)) is expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("oidc-client-secret-2", True),
+        ("secret/oauth2", True),
+        ("orders-api-client-secret-v2", True),
+        ("OAUTH2_CLIENT_SECRET_V2", True),
+        ("Q7ZP2LMX9VTR4KSW8NYB", False),
+        ("q7Zp2LmX9vTr4KsW", False),
+        ("uiyoaw4oiptdyv2", False),
+        ("a8f5f167-f44f-4c1a", False),
+    ],
+)
+def test_names_of_secrets_are_not_secrets(value, expected):
+    assert name_like(candidate(value)) is expected
+
+
+def test_kms_ciphertext_is_not_a_leak():
+    assert encrypted_value(candidate("AQICAH" + "x1Y2" * 40))
+    assert not encrypted_value(candidate("q7Zp2LmX9vTr4KsW8nYb3HcD"))
 
 
 def test_allow_comment_on_the_line_or_the_line_above():
