@@ -120,6 +120,13 @@ def scan(
         bool, typer.Option("--explain", help="List on stderr what each filter dropped.")
     ] = False,
     no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bar.")] = False,
+    verify: Annotated[
+        bool, typer.Option("--verify", help="Check each credential live at its issuer.")
+    ] = False,
+    registry: Annotated[
+        Path | None,
+        typer.Option("--registry", metavar="FILE", help="Registered clients: owners, issuers."),
+    ] = None,
 ) -> None:
     """Scan paths for leaked client secrets and private keys."""
     from dataclasses import replace
@@ -143,6 +150,11 @@ def scan(
             explain=explain,
         )
         result = run_scan([str(p) for p in paths], config)
+        if verify or registry:
+            from scanner.cli_verify import verify_result
+            from scanner.verify import VerifyOptions
+
+            result = verify_result(result, registry, VerifyOptions(live=verify, reread=False))
         emit(result, fmt.value, output, show_secrets=show_secrets, ruleset=ruleset, rules_dir=rules)
     raise typer.Exit(EXIT_FINDINGS if result.findings else EXIT_CLEAN)
 
@@ -274,3 +286,10 @@ def rules_check(
     total = sum(len(c.rule.examples) + len(c.rule.counterexamples) for c in ruleset.rules)
     typer.echo(f"{len(ruleset.rules)} rules, {total} examples checked, {failures} failures")
     raise typer.Exit(EXIT_FINDINGS if failures else EXIT_CLEAN)
+
+
+# Command groups in their own modules; importing them registers their commands on `app`.
+from scanner import (  # noqa: E402
+    cli_github,  # noqa: F401  (action, scan-org, summary)
+    cli_verify,  # noqa: F401  (verify, registry)
+)

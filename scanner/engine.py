@@ -5,7 +5,7 @@ from."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +19,7 @@ from scanner.filters import (
 )
 from scanner.models import Blob, Finding, Origin, make_fingerprint
 from scanner.prefilter import Prefilter
-from scanner.rules import REGEX_TIMEOUT_SECONDS, CompiledRule, Ruleset
+from scanner.rules import REGEX_TIMEOUT_SECONDS, CompiledRule, Rule, Ruleset
 
 # How far around a match the engine looks for its pair (client id) and line context, so a
 # 5 MB minified line never turns one match into a 5 MB search.
@@ -74,16 +74,21 @@ class Engine:
         """Every finding in one blob, in offset order."""
         result = BlobScan()
         data = blob.data
-        hits = self.prefilter.matches(data)
+        hits = self.prefilter.hits(data)
         if not hits:
             return result
-        rule_indices = sorted({i for kw in hits for i in self._rules_for_keyword[kw]})
+        offsets: dict[int, list[int] | None] = {}
+        for kw, ends in hits.items():
+            for i in self._rules_for_keyword[kw]:
+                known = offsets.get(i, [])
+                offsets[i] = None if ends is None or known is None else known + ends
         accepted: list[tuple[int, int, Finding]] = []
         # Bytes a more specific rule has already claimed: by a finding, or by a candidate a
         # filter dropped (a baselined Google secret must not come back as a generic one).
         claimed: list[tuple[int, int]] = []
-        for compiled in self._ordered(rule_indices):
-            for start, end, finding, drop in self._matches(compiled, blob, result):
+        for index, compiled in self._ordered(offsets):
+            windows = search_windows(offsets[index], reach_of(compiled.rule), len(data))
+            for start, end, finding, drop in self._matches(compiled, blob, windows, result):
                 if _overlaps(start, end, claimed):
                     self._drop(result, "superseded", finding)
                     continue
@@ -98,21 +103,25 @@ class Engine:
         result.findings = [f for _, _, f in accepted]
         return result
 
-    def _ordered(self, indices: Iterable[int]) -> list[CompiledRule]:
+    def _ordered(self, indices: Iterable[int]) -> list[tuple[int, CompiledRule]]:
         """Specific rules first, so a generic rule yields when both match the same bytes."""
-        rules = [self.ruleset.rules[i] for i in indices]
-        return sorted(rules, key=lambda r: r.rule.generic)
+        rules = [(i, self.ruleset.rules[i]) for i in sorted(indices)]
+        return sorted(rules, key=lambda item: item[1].rule.generic)
 
     def _matches(
-        self, compiled: CompiledRule, blob: Blob, result: BlobScan
+        self,
+        compiled: CompiledRule,
+        blob: Blob,
+        windows: list[tuple[int, int]],
+        result: BlobScan,
     ) -> Iterable[tuple[int, int, Finding, Drop | None]]:
         rule = compiled.rule
         data = blob.data
         lines = LineIndex(data)
-        timeout = regex_timeout(len(data))
+        timeout = regex_timeout(sum(hi - lo for lo, hi in windows))
         count = 0
         try:
-            for m in compiled.pattern.finditer(data, timeout=timeout):
+            for m in _window_matches(compiled.pattern, data, windows, timeout):
                 count += 1
                 if count > MAX_CANDIDATES_PER_RULE:
                     result.errors.append(
@@ -239,6 +248,52 @@ class Engine:
         result.dropped[reason] += 1
         if self.explain:
             result.explained.append((reason, finding))
+
+
+def reach_of(rule: Rule) -> int:
+    """How far from a keyword hit the rule must search: the rule's own figure, else enough for
+    a secret next to its keyword, or for a pair (whose keyword may be the client id)."""
+    if rule.reach:
+        return rule.reach
+    return PAIR_REACH_BYTES + 1024 if rule.pairs else 1024
+
+
+def search_windows(ends: list[int] | None, reach: int, size: int) -> list[tuple[int, int]]:
+    """Merged byte ranges around keyword hits; the whole blob when they would cover most of
+    it anyway (or the keyword was too frequent to list)."""
+    if ends is None:
+        return [(0, size)]
+    windows: list[tuple[int, int]] = []
+    for end in sorted(ends):
+        lo, hi = max(0, end - reach), min(size, end + reach)
+        if windows and lo <= windows[-1][1]:
+            windows[-1] = (windows[-1][0], max(hi, windows[-1][1]))
+        else:
+            windows.append((lo, hi))
+    if sum(hi - lo for lo, hi in windows) * 2 >= size:
+        return [(0, size)]
+    return windows
+
+
+def _window_matches(
+    pattern: Any, data: bytes, windows: list[tuple[int, int]], timeout: float
+) -> Iterator[Any]:
+    """Matches of ``pattern`` inside the windows, each once. A match that reaches a window's
+    end is redone on the whole blob, as the window edge may have cut it short."""
+    last_end = 0
+    for lo, hi in windows:
+        for m in pattern.finditer(data, pos=max(lo, last_end), endpos=hi, timeout=timeout):
+            found = m
+            if m.end() == hi and hi < len(data):
+                found = pattern.match(data, pos=m.start(), timeout=timeout)
+                if found is None:
+                    continue
+            if found.start() < last_end:
+                continue
+            last_end = found.end()
+            yield found
+            if last_end >= hi:
+                break
 
 
 class LineIndex:

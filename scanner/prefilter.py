@@ -16,6 +16,10 @@ except ImportError:  # pragma: no cover - exercised on platforms without the whe
     _hyperscan = None  # type: ignore[assignment]
 
 
+# Past this many occurrences of one keyword in one blob, its rules search the whole blob.
+MAX_HITS = 4096
+
+
 class Prefilter:
     """Finds which of a fixed list of keywords occur in a blob (case-insensitively)."""
 
@@ -32,24 +36,43 @@ class Prefilter:
 
     def matches(self, data: bytes) -> set[int]:
         """Indices of the keywords that occur in ``data``."""
-        if not data or not self.keywords:
-            return set()
-        if self._db is not None:
-            found: set[int] = set()
+        return set(self.hits(data))
 
-            def on_match(kid: int, _start: int, _end: int, _flags: int, _ctx: Any) -> None:
-                found.add(kid)
+    def hits(self, data: bytes) -> dict[int, list[int] | None]:
+        """Where each keyword occurs: keyword index -> end offsets, or None when it occurs
+        more than MAX_HITS times (then the whole blob is searched)."""
+        if not data or not self.keywords:
+            return {}
+        found: dict[int, list[int] | None] = {}
+        if self._db is not None:
+
+            def on_match(kid: int, _start: int, end: int, _flags: int, _ctx: Any) -> None:
+                offsets = found.setdefault(kid, [])
+                if offsets is not None:
+                    if len(offsets) >= MAX_HITS:
+                        found[kid] = None
+                    else:
+                        offsets.append(end)
 
             self._db.scan(data, match_event_handler=on_match)
             return found
         lowered = data.lower()
-        return {i for i, kw in enumerate(self.encoded) if kw in lowered}
+        for kid, kw in enumerate(self.encoded):
+            at = lowered.find(kw)
+            if at < 0:
+                continue
+            offsets: list[int] = []
+            while at >= 0 and len(offsets) < MAX_HITS:
+                offsets.append(at + len(kw))
+                at = lowered.find(kw, at + 1)
+            found[kid] = offsets if at < 0 else None
+        return found
 
 
 def _compile(keywords: Sequence[bytes]) -> Any:
     assert _hyperscan is not None
     db = _hyperscan.Database(mode=_hyperscan.HS_MODE_BLOCK)
-    flags = _hyperscan.HS_FLAG_CASELESS | _hyperscan.HS_FLAG_SINGLEMATCH
+    flags = _hyperscan.HS_FLAG_CASELESS
     db.compile(
         expressions=[_escape(k) for k in keywords],
         ids=list(range(len(keywords))),

@@ -52,6 +52,9 @@ class Rule:
     checks: tuple[str, ...] = ()
     generic: bool = False
     """Generic rules yield to a specific rule that matched the same bytes."""
+    reach: int = 0
+    """How far (bytes) a match may extend from a keyword occurrence, either way; the engine
+    searches only windows this wide around keyword hits. 0: a default from the rule's shape."""
     verifier: str | None = None
     tags: tuple[str, ...] = ()
     description: str = ""
@@ -207,6 +210,7 @@ def _read_rule_file(path: Path, validate: bool) -> list[Rule]:
 
 
 _KNOWN_FIELDS = {
+    "reach",
     "id",
     "name",
     "kind",
@@ -280,6 +284,7 @@ def _parse_rule(entry: Any, where: str, validate: bool) -> Rule:
         parser=parser,
         checks=checks,
         generic=bool(entry.get("generic", False)),
+        reach=int(entry.get("reach", 0)),
         verifier=entry.get("verifier"),
         tags=tuple(entry.get("tags", ())),
         description=entry.get("description", ""),

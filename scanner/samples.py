@@ -226,7 +226,7 @@ def putty_key(version: int, *, encrypted: bool) -> str:
     lines += [
         f"Private-Lines: {len(priv_lines)}",
         *priv_lines,
-        f"Private-MAC: {os.urandom(32).hex()}",
+        f"Private-MAC: {os.urandom(32 if version == 3 else 20).hex()}",
     ]
     return "\n".join(lines) + "\n"
 

@@ -132,3 +132,42 @@ def test_a_ten_megabyte_minified_line_is_scanned_without_warnings():
 )
 def test_non_secrets_are_not_reported(text):
     assert scan(text).findings == []
+
+
+def test_windows_around_keywords_find_what_a_whole_blob_search_finds():
+    """Secrets deep inside large blobs, far from other keywords: the windowed search must
+    report exactly what a search of the whole blob does, at the same lines."""
+    text, _, _ = google_pair("deep")
+    pieces = [
+        text,
+        pem("rsa-pkcs1"),
+        expand(
+            "OKTA_CLIENT_ID=0oa«alnum:17»\n" + "x = 1\n" * 3 + "OKTA_CLIENT_SECRET=«b64u:40»\n",
+            "deep",
+        ),
+    ]
+    filler = "".join(f"value_{i} = compute({i})\n" for i in range(8000))
+    blob = filler + pieces[0] + filler + pieces[1] + "\n" + filler + pieces[2] + filler
+    found = scan(blob).findings
+    assert sorted(f.rule_id for f in found) == [
+        "google-oauth-client-secret",
+        "okta-client-secret",
+        "private-key-pem",
+    ]
+    whole = Engine(RULES)
+    whole.prefilter.hits = lambda data: {  # type: ignore[method-assign]
+        kw: None for kw in Prefilter(RULES.keywords).hits(data)
+    }
+    assert [(f.rule_id, f.line, f.column) for f in scan(blob, whole).findings] == [
+        (f.rule_id, f.line, f.column) for f in found
+    ]
+
+
+def test_a_match_cut_by_a_window_edge_is_redone_on_the_whole_blob():
+    from scanner.engine import _window_matches
+    from scanner.rules import compile_bytes
+
+    pattern = compile_bytes(r"key=(?P<secret>[a-z]{4,})(?![a-z])")
+    data = b"...key=abcdefghij..."
+    [m] = list(_window_matches(pattern, data, [(0, 12)], 5.0))
+    assert m.group("secret") == b"abcdefghij"

@@ -1,0 +1,113 @@
+"""Re-read a redacted secret from where a report says it was found, so ``leakstop verify`` can
+check an earlier report without rescanning everything.
+
+The recorded location is read again and scanned with the finding's rule; the secret whose
+fingerprint equals the finding's is the one (so a changed file is noticed, never guessed).
+Files are read here. Git blobs (commit + path, or blob id) and archive members (``a.zip!b``)
+are read by the sources that own them, which register a reader with ``register_reader``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from scanner.engine import Engine
+from scanner.models import Blob, Finding, Origin
+from scanner.redact import MARK
+from scanner.rules import load_ruleset
+
+
+class RereadError(Exception):
+    """A secret could not be re-read; the message says why (never the secret)."""
+
+
+# origin.source -> function returning the blob's bytes (raises RereadError or OSError)
+Reader = Callable[[Origin], bytes]
+_READERS: dict[str, Reader] = {}
+_PENDING = {
+    "git": "re-reading git blobs is not available yet (the git source will provide it)",
+    "commit-message": "re-reading commit messages is not available yet (the git source will "
+    "provide it)",
+    "archive": "re-reading archive members is not available yet (the artifacts source will "
+    "provide it)",
+}
+MAX_REREAD_BYTES = 256 << 20
+
+
+def register_reader(source: str, reader: Reader) -> None:
+    """Let a source (git, archive...) re-read blobs of its kind for ``leakstop verify``."""
+    _READERS[source] = reader
+
+
+def is_redacted(finding: Finding) -> bool:
+    return not finding.secret or MARK in finding.secret
+
+
+class Rereader:
+    """Re-reads secrets with one engine (built on first use) over all rules."""
+
+    def __init__(self, rules_dir: Path | None = None) -> None:
+        self.rules_dir = rules_dir
+        self._engine: Engine | None = None
+        self._lock = threading.Lock()
+        self._secrets: dict[Origin, dict[tuple[str, str], str]] = {}
+        """Per location read: (rule id, fingerprint) -> secret, so a file is read once."""
+
+    def secret(self, finding: Finding) -> str:
+        """The plaintext secret of ``finding``; raises RereadError saying why not."""
+        origin = finding.origin
+        where = origin.path or origin.blob_id or "?"
+        if origin not in self._secrets:
+            self._secrets[origin] = self._scan(origin, where)
+        secret = self._secrets[origin].get((finding.rule_id, finding.fingerprint))
+        if secret is None:
+            raise RereadError(
+                f"{where}: the secret is no longer there (content changed since the scan)"
+            )
+        return secret
+
+    def _scan(self, origin: Origin, where: str) -> dict[tuple[str, str], str]:
+        reader = _READERS.get(origin.source)
+        if reader is None:
+            reason = _PENDING.get(origin.source, f"unknown source {origin.source!r}")
+            raise RereadError(f"{where}: {reason}")
+        try:
+            data = reader(origin)
+        except OSError as exc:
+            raise RereadError(
+                f"{where}: cannot read: {exc.strerror or type(exc).__name__}"
+            ) from None
+        found = self.engine().scan(Blob(data=data, origin=origin)).findings
+        return {(f.rule_id, f.fingerprint): f.secret for f in found}
+
+    def engine(self) -> Engine:
+        with self._lock:
+            if self._engine is None:
+                # No filters: the finding passed them when it was made; only its rule matters.
+                self._engine = Engine(load_ruleset("all", self.rules_dir), filters=())
+            return self._engine
+
+
+def read_file(origin: Origin) -> bytes:
+    """A file finding's bytes: ``root/path`` (or ``root`` itself when a file was scanned)."""
+    if origin.path is None:
+        raise RereadError("no path recorded")
+    root = Path(origin.root) if origin.root else None
+    if root is not None and root.is_file():
+        path = root
+    elif root is not None:
+        path = root / origin.path
+        if not path.resolve().is_relative_to(root.resolve()):
+            raise RereadError(f"{origin.path}: path leaves the scanned root")
+    else:
+        path = Path(origin.path)
+    if path.is_symlink() or not path.is_file():
+        raise RereadError(f"{origin.path}: not a regular file any more")
+    if path.stat().st_size > MAX_REREAD_BYTES:
+        raise RereadError(f"{origin.path}: too large to re-read")
+    return path.read_bytes()
+
+
+register_reader("file", read_file)
