@@ -100,8 +100,9 @@ def templating(c: Candidate) -> bool:
 def code_reference(c: Candidate) -> bool:
     """An unquoted value that is code, not a literal: a call, an index, an attribute path or an
     environment lookup (``os.environ[...]``, ``settings.CLIENT_SECRET``, ``getSecret()``), or
-    any unquoted value in source code outside comments and strings (literals there are quoted;
-    ``clientSecret:_0x4f2a91c3b7d1`` in a minified bundle is an identifier)."""
+    an unquoted operand in source code, outside comments and strings: literals there are
+    quoted, so ``clientSecret:_0x4f2a91c3b7d1,`` in a bundle or ``client_secret=token_v2)`` in
+    a call is an identifier. (At the end of a line it may be a heredoc or docstring: kept.)"""
     if c.rule.kind == "private-key":
         return False
     if _ENV_LOOKUP.search(c.secret):
@@ -110,7 +111,8 @@ def code_reference(c: Candidate) -> bool:
         return False
     if c.following[:1] in ("(", "[") or _DOTTED_IDENTIFIER.match(c.secret):
         return True
-    return bool(c.path and _CODE_FILE.search(c.path)) and not _literal_context(c)
+    operand = c.following[:1] in (",", ";", ")", "}")
+    return operand and bool(c.path and _CODE_FILE.search(c.path)) and not _literal_context(c)
 
 
 def _literal_context(c: Candidate) -> bool:

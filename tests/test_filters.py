@@ -96,6 +96,10 @@ def test_unquoted_values_in_source_code_are_identifiers_unless_in_a_comment_or_s
     assert not code_reference(
         candidate("q7Zp2LmX9vTr4KsW", quoted=False, line='S = "q7Zp2LmX9vTr4KsW"', path="a.go")
     )
+    # the end of a line in a source file may be inside a heredoc or docstring: kept
+    assert not code_reference(
+        candidate("q7Zp2LmX9vTr4KsW", quoted=False, following="\n", path="setup_env.rb")
+    )
 
 
 @pytest.mark.parametrize(
