@@ -14,7 +14,7 @@ from scanner.models import Finding, ScanResult, Summary
 from scanner.pipeline import EngineSpec, Outcome, Task, run_tasks
 from scanner.progress import Progress
 from scanner.rules import load_ruleset
-from scanner.sources import tree
+from scanner.sources import artifacts, tree
 from scanner.sources.base import Problems
 
 
@@ -38,7 +38,11 @@ def scan(paths: Sequence[str | os.PathLike[str]], config: Config | None = None) 
     problems = Problems()
     progress = Progress.for_terminal(config.progress)
     outcome = run_tasks(
-        _tasks(roots, config, problems), spec, jobs=config.effective_jobs, progress=progress
+        _tasks(roots, config, problems),
+        spec,
+        jobs=config.effective_jobs,
+        expander=artifacts.expand,
+        progress=progress,
     )
     if progress:
         progress.finish()

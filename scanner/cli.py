@@ -14,11 +14,13 @@ from typing import Annotated, TextIO
 import typer
 
 from scanner import __version__
+from scanner.config import ArchiveLimits
 from scanner.errors import LeakstopError
 from scanner.models import ScanResult
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 MAX_WARNINGS_SHOWN = 50
+_ARCHIVE_DEFAULTS = ArchiveLimits()
 
 app = typer.Typer(
     name="leakstop",
@@ -111,8 +113,29 @@ def scan(
         int, typer.Option("--jobs", "-j", min=0, help="Worker processes (0: one per core).")
     ] = 0,
     max_archive_depth: Annotated[
-        int, typer.Option(min=0, help="How deep to open nested archives.")
-    ] = 5,
+        int, typer.Option(min=0, help="How deep to open nested archives (0: not at all).")
+    ] = _ARCHIVE_DEFAULTS.max_depth,
+    max_archive_members: Annotated[
+        int, typer.Option(min=1, metavar="N", help="Members read from any one archive.")
+    ] = _ARCHIVE_DEFAULTS.max_members,
+    max_expanded_bytes: Annotated[
+        int,
+        typer.Option(
+            min=1, metavar="BYTES", help="Bytes decompressed per top-level archive, in total."
+        ),
+    ] = _ARCHIVE_DEFAULTS.max_expanded_bytes,
+    max_compression_ratio: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            metavar="N",
+            help="Skip archive members that expand more than N times (0: no check).",
+        ),
+    ] = _ARCHIVE_DEFAULTS.max_ratio,
+    archive_timeout: Annotated[
+        float,
+        typer.Option(min=0.0, metavar="SECONDS", help="Time spent on one top-level archive."),
+    ] = _ARCHIVE_DEFAULTS.max_seconds,
     max_file_size: Annotated[
         int, typer.Option(min=1, metavar="BYTES", help="Skip (and report) larger files.")
     ] = 256 << 20,
@@ -129,10 +152,8 @@ def scan(
     ] = None,
 ) -> None:
     """Scan paths for leaked client secrets and private keys."""
-    from dataclasses import replace
-
     from scanner.api import scan as run_scan
-    from scanner.config import ArchiveLimits, Config
+    from scanner.config import Config
 
     with cli_errors():
         config = Config(
@@ -145,7 +166,14 @@ def scan(
             show_secrets=show_secrets,
             jobs=jobs,
             max_file_size=max_file_size,
-            archives=replace(ArchiveLimits(), max_depth=max_archive_depth),
+            archives=ArchiveLimits(
+                max_depth=max_archive_depth,
+                max_members=max_archive_members,
+                max_expanded_bytes=max_expanded_bytes,
+                max_ratio=max_compression_ratio,
+                max_seconds=archive_timeout,
+                max_member_bytes=max_file_size,
+            ),
             progress=not no_progress,
             explain=explain,
         )

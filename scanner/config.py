@@ -12,11 +12,18 @@ class ArchiveLimits:
     """Safe defaults for opening untrusted archives; each is a CLI flag."""
 
     max_depth: int = 5
+    """Nesting levels of containers opened; 0 opens none."""
     max_members: int = 100_000
+    """Members read from any one archive."""
     max_expanded_bytes: int = 1 << 30
+    """Bytes decompressed or extracted per top-level artifact, all levels together."""
     max_ratio: int = 200
+    """A member may expand to at most this many times its compressed size (0: no check);
+    output under 1 MiB always passes."""
     max_seconds: float = 120.0
+    """Time spent on one top-level artifact, scanning its members included."""
     max_member_bytes: int = 256 << 20
+    """Largest single member read (the CLI uses ``--max-file-size``)."""
 
 
 @dataclass(frozen=True)

@@ -156,8 +156,12 @@ class Engine:
         encrypted = False
         normalized = secret
         drop: Drop | None = None
-        if rule.parser == "private-key":
+        if rule.parser in ("private-key", "keystore-key"):
             info = keys.inspect_key(secret)
+            if info is None and rule.parser == "keystore-key":
+                # Sealed by a keystore's own scheme (JKS, JCEKS) that keys.py does not parse:
+                # encrypted by construction, identified by its protected bytes.
+                info = keys.KeyInfo("keystore-protected", None, True)
             if info is None:
                 drop = Drop("not-a-key", by_filter=False)
             else:

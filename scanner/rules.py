@@ -21,7 +21,7 @@ from scanner.errors import RuleError
 from scanner.models import KINDS, SEVERITIES
 
 RULE_ID = regex.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-PARSERS = ("private-key",)
+PARSERS = ("private-key", "keystore-key")
 VALUE_CHECKS = ("has-digit", "has-letter", "not-uuid", "not-code-reference")
 RULESETS_FILE = "rulesets.toml"
 # No single regex search may run longer than this on one blob; hostile input gets a warning.

@@ -3,8 +3,11 @@ check an earlier report without rescanning everything.
 
 The recorded location is read again and scanned with the finding's rule; the secret whose
 fingerprint equals the finding's is the one (so a changed file is noticed, never guessed).
-Files are read here. Git blobs (commit + path, or blob id) and archive members (``a.zip!b``)
-are read by the sources that own them, which register a reader with ``register_reader``.
+Files are read here. Git blobs (commit + path, or blob id) are read by the source that owns
+them, which registers a reader with ``register_reader``. An archive member (``a.zip!b``) is
+found again by reading its outermost file or git blob and letting the artifacts source walk
+the chain, which also rebuilds the views a scan reads (the key cards of a keystore, the
+UTF-16 text of a binary).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from scanner.engine import Engine
 from scanner.models import Blob, Finding, Origin
 from scanner.redact import MARK
 from scanner.rules import load_ruleset
+from scanner.sources import artifacts
 
 
 class RereadError(Exception):
@@ -29,8 +33,6 @@ _READERS: dict[str, Reader] = {}
 _PENDING = {
     "git": "re-reading git blobs is not available yet (the git source will provide it)",
     "commit-message": "re-reading commit messages is not available yet (the git source will "
-    "provide it)",
-    "archive": "re-reading archive members is not available yet (the artifacts source will "
     "provide it)",
 }
 MAX_REREAD_BYTES = 256 << 20
@@ -69,16 +71,22 @@ class Rereader:
         return secret
 
     def _scan(self, origin: Origin, where: str) -> dict[tuple[str, str], str]:
-        reader = _READERS.get(origin.source)
+        outer = artifacts.outer_origin(origin)
+        reader = _READERS.get(outer.source)
         if reader is None:
-            reason = _PENDING.get(origin.source, f"unknown source {origin.source!r}")
+            reason = _PENDING.get(outer.source, f"unknown source {outer.source!r}")
             raise RereadError(f"{where}: {reason}")
         try:
-            data = reader(origin)
+            data = reader(outer)
         except OSError as exc:
             raise RereadError(
                 f"{where}: cannot read: {exc.strerror or type(exc).__name__}"
             ) from None
+        if outer.source != "commit-message":
+            try:
+                data = artifacts.located(Blob(data=data, origin=outer), origin.path)
+            except LookupError:
+                raise RereadError(f"{where}: no longer in the archive") from None
         found = self.engine().scan(Blob(data=data, origin=origin)).findings
         return {(f.rule_id, f.fingerprint): f.secret for f in found}
 

@@ -75,7 +75,7 @@ def test_path_outside_the_root_is_refused(tmp_path):
     ("source", "message"),
     [
         ("git", "re-reading git blobs is not available yet"),
-        ("archive", "re-reading archive members is not available yet"),
+        ("archive", "re-reading git blobs is not available yet"),  # an archive found in git
         ("commit-message", "re-reading commit messages is not available yet"),
     ],
 )
