@@ -19,10 +19,10 @@ import json
 import random
 import sys
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchmarks.accuracy import formats
+from benchmarks.accuracy import builds, formats
 from benchmarks.accuracy.keygen import (
     PRIVATE_FORMS,
     KeyMaker,
@@ -80,6 +80,8 @@ class Mark:
     note: str = ""
     offset: int = 0
     back_to: str | None = None
+    anywhere: bool = False
+    """The case has no meaningful line (a key inside a binary keystore): any line matches."""
 
 
 @dataclass
@@ -87,6 +89,17 @@ class File:
     path: str
     text: str
     marks: list[Mark]
+
+
+@dataclass
+class Package:
+    """A build artifact: its bytes, and the labelled members inside (chain below the
+    artifact, the member's text, its marks); ``whole`` marks the artifact itself."""
+
+    path: str
+    data: bytes
+    members: list[tuple[str, str, list[Mark]]] = field(default_factory=list)
+    whole: list[Mark] = field(default_factory=list)
 
 
 class Corpus:
@@ -463,6 +476,238 @@ class Corpus:
                 text,
                 [key_mark(rendered, "key-embedded", container, form, rule=rule)],
             )
+
+    # -- artifacts -------------------------------------------------------------------------
+
+    def build_artifacts(self) -> list[Package]:
+        packages: list[Package] = []
+        for r in range(self.repeat):
+            packages += self.artifacts(r)
+        return packages
+
+    def member(self, provider: str, fmt: str, style: str, category: str) -> tuple[str, str, Mark]:
+        """(default path, text, mark) of one provider's credentials in one format."""
+        creds = self.values.credential_set(provider)
+        path, text = formats.render(fmt, style, creds, self.rng)
+        return path, text, secret_mark(creds, fmt, category, f"{fmt} {style} in an artifact")
+
+    def pick(self) -> str:
+        return self.rng.choice([p for p in PROVIDERS if p != "github-token"])
+
+    def artifacts(self, r: int) -> list[Package]:
+        """Archives, packages, an image and keystores with credentials in their members."""
+        out: list[Package] = []
+        zb, tb, gz = builds.zip_bytes, builds.tar_bytes, builds.gz_bytes
+        # A zip with a properties file, a documented placeholder and a CA certificate.
+        _, props, mark = self.member(self.pick(), "properties", "flat", "archive-member")
+        readme = "Set `OAUTH_CLIENT_SECRET=<your-client-secret>` before starting.\n"
+        cert = self.keys.certificate() + "\n"
+        package = Package(
+            f"dist/app-{r}.zip",
+            zb(
+                [
+                    ("config/application.properties", props.encode()),
+                    ("README.md", readme.encode()),
+                    ("certs/ca.pem", cert.encode()),
+                ]
+            ),
+        )
+        package.members += [
+            ("config/application.properties", props, [mark]),
+            (
+                "certs/ca.pem",
+                cert,
+                [
+                    Mark(
+                        cert.splitlines()[1],
+                        "private-key",
+                        "generic",
+                        DECOY,
+                        "public-key",
+                        "pem",
+                        note="certificate in a zip",
+                        offset=-1,
+                    )
+                ],
+            ),
+        ]
+        out.append(package)
+        # zip in tar.gz in zip.
+        _, env, mark = self.member(self.pick(), "env", "flat", "nested-archive")
+        inner = zb([("settings.env", env.encode())])
+        tgz = gz(tb([("conf.zip", inner)]))
+        out.append(
+            Package(
+                f"release/bundle-{r}.zip",
+                zb([("inner.tar.gz", tgz)]),
+                [("inner.tar.gz!conf.zip!settings.env", env, [mark])],
+            )
+        )
+        # A wheel: the package's settings, and a fake credential in its tests.
+        _, settings, mark = self.member(self.pick(), "python", "flat", "wheel")
+        _, fake, fake_mark = self.member(self.pick(), "python", "flat", "test-fixture")
+        fake_mark = dataclasses.replace(fake_mark, expected=DECOY)
+        name = f"orders_client-1.{r}"
+        wheel = zb(
+            [
+                ("orders_client/settings.py", settings.encode()),
+                ("orders_client/tests/fake_credentials.py", fake.encode()),
+                (f"{name}.dist-info/METADATA", b"Name: orders-client\n"),
+            ]
+        )
+        out.append(
+            Package(
+                f"dist/{name}-py3-none-any.whl",
+                wheel,
+                [
+                    ("orders_client/settings.py", settings, [mark]),
+                    ("orders_client/tests/fake_credentials.py", fake, [fake_mark]),
+                ],
+            )
+        )
+        # An npm package: a bundle with a literal, another with a minified identifier.
+        secret = self.values.s("alnum", 32)
+        bundle = minified_bundle(self.rng, f'clientId:"web",clientSecret:"{secret}"')
+        ident = "_0x" + self.values.s("hex", 12)
+        vendor = minified_bundle(self.rng, f'clientId:"spa",clientSecret:{ident},x:1')
+        pkg = f"orders-web-1.{r}.0"
+        tarball = gz(
+            tb(
+                [
+                    ("package/package.json", b'{"name": "orders-web"}'),
+                    ("package/dist/main.js", bundle.encode()),
+                    ("package/dist/vendor.js", vendor.encode()),
+                ]
+            )
+        )
+        out.append(
+            Package(
+                f"npm/{pkg}.tgz",
+                tarball,
+                [
+                    (
+                        "package/dist/main.js",
+                        bundle,
+                        [generic_mark(secret, "javascript", "npm-package", "literal in a bundle")],
+                    ),
+                    (
+                        "package/dist/vendor.js",
+                        vendor,
+                        [
+                            Mark(
+                                ident,
+                                "client-secret",
+                                "generic",
+                                DECOY,
+                                "minified",
+                                "javascript",
+                                note="minified identifier in an npm bundle",
+                            )
+                        ],
+                    ),
+                ],
+            )
+        )
+        # An APK-like zip: strings.xml, and a secret in the dex string table.
+        _, strings_xml, mark = self.member(self.pick(), "android-xml", "flat", "apk")
+        google = "GOCSPX-" + self.values.s("b64u", 28)
+        dex, _ = builds.dex_like(google, self.rng)
+        out.append(
+            Package(
+                f"mobile/app-release-{r}.apk",
+                zb(
+                    [
+                        ("AndroidManifest.xml", self.rng.randbytes(200)),
+                        ("res/values/strings.xml", strings_xml.encode()),
+                        ("classes.dex", dex),
+                    ]
+                ),
+                [
+                    ("res/values/strings.xml", strings_xml, [mark]),
+                    (
+                        "classes.dex",
+                        dex.decode("latin-1"),
+                        [
+                            Mark(
+                                google,
+                                "client-secret",
+                                "google",
+                                POSITIVE,
+                                "apk-dex",
+                                "binary",
+                                "google-oauth-client-secret",
+                                "GOCSPX- in a dex string table",
+                            )
+                        ],
+                    ),
+                ],
+            )
+        )
+        # A docker save image: a key in the lower layer, deleted by a whiteout above.
+        key = self.keys.private(self.rng.choice(("pkcs8-rsa", "ec-sec1", "rsa-pkcs1")))
+        _, env, mark = self.member(self.pick(), "env", "flat", "image-layer")
+        image, layers = builds.docker_save(
+            [
+                [("app/.env", env.encode()), ("etc/ssl/private/server.key", key.encode() + b"\n")],
+                [("etc/ssl/private/.wh.server.key", b"")],
+            ]
+        )
+        out.append(
+            Package(
+                f"images/api-{r}.tar",
+                image,
+                [
+                    (f"{layers[0]}!app/.env", env, [mark]),
+                    (
+                        f"{layers[0]}!etc/ssl/private/server.key",
+                        key,
+                        [key_mark(key, "image-layer", "pem", "pkcs8-rsa")],
+                    ),
+                ],
+            )
+        )
+        # PKCS#12 keystores: one opens with an empty password, one stays locked.
+        for label, password in (("empty", None), ("locked", self.values.s("alnum", 20).encode())):
+            p12 = builds.pkcs12_file(self.keys, password)
+            note = f"PKCS#12, {label} password"
+            out.append(
+                Package(
+                    f"certs/client-{label}-{r}.p12",
+                    p12,
+                    whole=[
+                        Mark(
+                            "",
+                            "private-key",
+                            "generic",
+                            POSITIVE,
+                            "keystore",
+                            "pkcs12",
+                            "private-key-pkcs12",
+                            note,
+                            anywhere=True,
+                        )
+                    ],
+                )
+            )
+        # A single gzip stream.
+        _, env, mark = self.member(self.pick(), "env", "flat", "gzip")
+        out.append(
+            Package(f"backup/prod-{r}.env.gz", gz(env.encode()), [(f"prod-{r}.env", env, [mark])])
+        )
+        # A jar with a Spring configuration.
+        _, yml, mark = self.member(self.pick(), "yaml", "nested", "jar")
+        jar = zb(
+            [
+                ("META-INF/MANIFEST.MF", b"Manifest-Version: 1.0\n"),
+                ("BOOT-INF/classes/application.yml", yml.encode()),
+            ]
+        )
+        out.append(
+            Package(
+                f"lib/orders-core-{r}.jar", jar, [("BOOT-INF/classes/application.yml", yml, [mark])]
+            )
+        )
+        return out
 
     # -- decoys ----------------------------------------------------------------------------
 
@@ -1341,7 +1586,38 @@ def write_tree(root: Path, files: Iterable[File], source: str, start_id: int) ->
     return labels
 
 
+def write_artifacts(root: Path, packages: Iterable[Package], start_id: int) -> list[Label]:
+    """Write artifacts under ``root``; a member's label carries its whole chain."""
+    labels: list[Label] = []
+    for package in packages:
+        target = root / package.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(package.data)
+        for chain, text, marks in package.members:
+            inner = File(f"{package.path}!{chain}", text, marks)
+            labels += [resolve(m, inner, "artifact", start_id + len(labels)) for m in marks]
+        for mark in package.whole:
+            labels.append(
+                resolve(mark, File(package.path, "", []), "artifact", start_id + len(labels))
+            )
+    return labels
+
+
 def resolve(mark: Mark, f: File, source: str, label_id: int, **extra: str | None) -> Label:
+    if mark.anywhere:
+        return Label(
+            label_id,
+            source,
+            f.path,
+            None,
+            mark.kind,
+            mark.provider,
+            mark.expected,
+            mark.category,
+            mark.format,
+            mark.rule,
+            mark.note,
+        )
     lines = f.text.split("\n")
     hits = [i for i, line in enumerate(lines) if mark.anchor in line]
     if len(hits) != 1:
@@ -1368,10 +1644,15 @@ def resolve(mark: Mark, f: File, source: str, label_id: int, **extra: str | None
 
 
 def generate(out: Path, seed: int = 9, repeat: int = 1) -> list[Label]:
-    """Write the corpus under ``out`` (tree/, and labels.jsonl); returns the labels."""
+    """Write the corpus under ``out`` (tree/, artifact/, history/ and labels.jsonl); returns
+    the labels."""
     out.mkdir(parents=True, exist_ok=True)
     corpus = Corpus(seed, repeat)
     labels = write_tree(out / "tree", corpus.build_tree(), "tree", 0)
+    labels += write_artifacts(out / "artifact", corpus.build_artifacts(), len(labels))
+    from benchmarks.accuracy import history  # it builds on this module's cases
+
+    labels += history.build(out / "history", corpus, len(labels))
     save_labels(out, labels, seed, repeat)
     return labels
 

@@ -6,7 +6,8 @@ provider, kind, source, format and category, with every miss and false alarm lis
 How findings are counted (the rules of the game, stated once):
 
 * A finding *matches* a label when it is at the label's location: same source, path (or
-  archive chain) and line, and for history cases the same blob or commit.
+  archive chain) and line, and for history cases the same blob or commit. A key inside a
+  binary keystore has no line: any finding on that file matches it.
 * A **positive** is detected (true positive) when at least one finding matches it, whatever
   its confidence: a ``test-fixture`` finding is still reported, never hidden. Positives that
   only got ``test-fixture`` findings are listed as *downgraded*. Which rule reported it is
@@ -74,6 +75,14 @@ class Outcome:
     @property
     def attributed(self) -> bool:
         return any(h.rule == self.label.rule for h in self.hits)
+
+    @property
+    def placed(self) -> bool:
+        """History cases: reported at the commit that introduced the value, under its path
+        there (a renamed file at its first path)."""
+        if not self.label.commit:
+            return True
+        return any(h.commit == self.label.commit and h.path == self.label.path for h in self.hits)
 
     @property
     def downgraded(self) -> bool:
@@ -179,17 +188,15 @@ def score(
     skip = skip or {}
     labels = [lb for lb in labels if lb.source not in skip and not _kind_skipped(lb.kind, skip)]
     hits = [h for h in hits if h.source not in skip and not _kind_skipped(h.kind, skip)]
-    by_place: dict[tuple[str, str | None, int], list[Label]] = defaultdict(list)
+    by_place: dict[tuple[str, str | None, int | None], list[Label]] = defaultdict(list)
     for label in labels:
-        by_place[(label.source, label.path, label.line or 0)].append(label)
+        by_place[(label.source, label.path, label.line)].append(label)
     matched: dict[int, list[Hit]] = defaultdict(list)
     unlabelled: list[Hit] = []
     for hit in hits:
-        candidates = [
-            lb
-            for lb in by_place.get((hit.source, hit.path, hit.line), [])
-            if _same_version(lb, hit)
-        ]
+        here = by_place.get((hit.source, hit.path, hit.line), [])
+        anywhere = by_place.get((hit.source, hit.path, None), [])
+        candidates = [lb for lb in [*here, *anywhere] if _same_version(lb, hit)]
         if not candidates:
             unlabelled.append(hit)
         for label in candidates:
@@ -296,11 +303,19 @@ def report(result: Score, *, dimensions: Sequence[str] = DIMENSIONS) -> str:
     tps = result.of("tp")
     wrong = [o for o in tps if not o.attributed]
     downgraded = [o for o in tps if o.downgraded]
+    dated = [o for o in tps if o.label.commit]
+    misplaced = [o for o in dated if not o.placed]
     lines += [
         f"Attribution: {len(tps) - len(wrong)} of {len(tps)} detected positives reported by "
         f"the expected rule; {len(downgraded)} detected only as test-fixture.",
         "",
     ]
+    if dated:
+        lines += [
+            f"Provenance: {len(dated) - len(misplaced)} of {len(dated)} detected history "
+            "positives reported at their introducing commit and path.",
+            "",
+        ]
     if result.skipped:
         lines += ["Not scored in this build:", ""]
         lines += [f"- {part}: {why}" for part, why in result.skipped.items()]
@@ -316,6 +331,8 @@ def report(result: Score, *, dimensions: Sequence[str] = DIMENSIONS) -> str:
         ]
         lines.append("")
     lines += _listing("Attributed to another rule", wrong, show_rule=True)
+    if misplaced:
+        lines += _listing("Reported at another commit or path", misplaced)
     return "\n".join(lines)
 
 
