@@ -214,10 +214,56 @@ _TEST_DIRS = frozenset(
         "samples",
     }
 )
+# test_x.py, tests.py, tests-cookbook.py, x_test.go, x-test.js, x.test.ts, x.spec.ts
 _TEST_FILE = re.compile(
-    r"(?:^test_|_test\.|\.test\.|\.spec\.|^conftest\.py$|fake|mock|dummy|example|sample)",
+    r"(?:^tests?[-_.]|[-_.]tests?\.|\.spec\.|^conftest\.py$|fake|mock|dummy|example|sample)",
     re.IGNORECASE,
 )
+
+
+# Private keys that software publishes on purpose, by RFC 7638 thumbprint (or, for keys without
+# one, by finding fingerprint): wherever one is found it is reported with confidence
+# "test-fixture", never hidden (a published key used in production is still a problem). Each
+# entry says where the key ships; benchmarks/accuracy/triage.toml lists the scan that found it.
+_GNUTLS = (
+    "GnuTLS: a key of its algorithm self-tests (lib/crypto-selftests-pk.c), built into libgnutls"
+)
+KNOWN_TEST_KEYS: dict[str, str] = {
+    "P0g1H-5ysy7yOMThSUahPzqN526L9U0Y9_v427L46y8": (
+        "moto (PyPI): moto_proxy/ca.key, the CA of the HTTPS-intercepting proxy of its AWS mocks"
+    ),
+    "vZRyDxw5__ONI06pY2OEIbQ9ztKs7MdmIl1qN0ezFpY": (
+        "moto (PyPI): moto_proxy/cert.key, the certificate key of the same test proxy"
+    ),
+    "DThM452l6A6MKX8FOZQarky5V3qqRNx2uSWRZEF_j4A": (
+        "moto (PyPI): cognitoidp/resources/jwks-private.json, the mock Cognito's signing key"
+    ),
+    "fjmRK54wLQFceVmc9bSiebf30XbYuE0bZ5qawlQkuTA": (
+        "CMake: Templates/Windows/Windows_TemporaryKey.pfx, the placeholder signing key of "
+        "generated Windows Store projects"
+    ),
+    "j9PNlUKw3PWSUm5Rm5NOs3sCBZ5DL6pN7n8iJeKtEPQ": _GNUTLS + " (Ed448)",
+    "x1VpS9atbEVzj8q7ntEdjIYkXf3_uEIPlrO9o9Y60RU": _GNUTLS + " (Ed25519)",
+    "private-key-pem:003cc63927b31514f9365c3d8d8b279d": _GNUTLS + " (GOST R 34.10-2012 512)",
+    "private-key-pem:7d1af1e9fa2e1dc983e22c66894ef86c": _GNUTLS + " (GOST R 34.10-2012 256)",
+    "private-key-pem:66aefba13ce815a6ff26663773b4fdce": _GNUTLS + " (GOST R 34.10-2001)",
+    "eSs03d6PaD4VTnOUGL-JM9pwPD_kHzPBL_o1ZajWPxY": _GNUTLS + " (ECDSA P-384)",
+    "private-key-pem:46dfb8df0207abbca73ab4004699598e": _GNUTLS + " (ECDSA P-224)",
+    "private-key-pem:658923d8598c8132876655da19424dfd": _GNUTLS + " (ECDSA P-192)",
+    "xypKqSP2UQkzCT9yITDfm96QTR8Y6rmJR0TOlWZZ8GA": _GNUTLS + " (ECDSA P-256)",
+    "private-key-pem:05d6b9b8355fb9d7e8d6f4f49fa5aab8": _GNUTLS + " (DSA)",
+    "5lZC6LIhV1KTWomnmyOuuOAvXqlNAVte7wK59E17KW0": _GNUTLS + " (RSA 2048)",
+}
+
+
+def finding_confidence(
+    path: str | None, key_thumbprint: str | None = None, fingerprint: str | None = None
+) -> str:
+    """'test-fixture' where the location says test or sample, or for a key that software
+    publishes on purpose (KNOWN_TEST_KEYS); 'high' otherwise."""
+    if (key_thumbprint or fingerprint or "") in KNOWN_TEST_KEYS:
+        return "test-fixture"
+    return location_confidence(path)
 
 
 def location_confidence(path: str | None) -> str:

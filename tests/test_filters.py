@@ -10,6 +10,7 @@ from scanner.filters import (
     baseline_filter,
     code_reference,
     encrypted_value,
+    finding_confidence,
     hash_of_secret,
     location_confidence,
     name_like,
@@ -163,8 +164,23 @@ def test_entropy_orders_random_above_repetitive():
         ("src/app/settings.py", "high"),
         ("lib/fake_credentials.py", "test-fixture"),
         ("dist/app.zip!test/data/key.pem", "test-fixture"),
+        ("jwcrypto-1.6.1.whl!jwcrypto/tests.py", "test-fixture"),
+        ("jwcrypto/tests-cookbook.py", "test-fixture"),
+        ("pkg/crypto_test.go", "test-fixture"),
+        ("web/login-test.js", "test-fixture"),
+        ("src/contest.py", "high"),
+        ("src/attestation.py", "high"),
         (None, "high"),
     ],
 )
 def test_location_confidence(path, expected):
     assert location_confidence(path) == expected
+
+
+def test_keys_published_on_purpose_are_test_fixtures_wherever_they_are():
+    moto_ca = "P0g1H-5ysy7yOMThSUahPzqN526L9U0Y9_v427L46y8"
+    assert finding_confidence("deploy/ca.key", moto_ca) == "test-fixture"
+    assert finding_confidence("deploy/ca.key", "another-thumbprint") == "high"
+    assert finding_confidence("tests/ca.key", None) == "test-fixture"
+    gnutls_dsa = "private-key-pem:05d6b9b8355fb9d7e8d6f4f49fa5aab8"  # no thumbprint: fingerprint
+    assert finding_confidence("lib/libgnutls.so.30", None, gnutls_dsa) == "test-fixture"
