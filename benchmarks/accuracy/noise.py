@@ -112,6 +112,16 @@ def per_100mb(count: int, size: int) -> str:
     return f"{count / (size / 100e6):.3f}" if size else "-"
 
 
+def _verdict(entry: Entry | None, kind: str) -> str:
+    if entry is None:
+        return "**UNTRIAGED**"
+    if entry.fixed:
+        return f"**BACK**, was fixed ({entry.decision}): {entry.why}"
+    if kind == "noise":
+        return f"**not marked test-fixture**; {entry.decision}: {entry.why}"
+    return f"{entry.decision} — {entry.why}"
+
+
 def classify(entry: Entry | None, finding: Finding) -> str:
     """``test-key`` (documented, marked test-fixture), ``true-secret`` (a real credential the
     code embeds), or ``noise``: untriaged, back after a fix, or a test key marked ``high``."""
@@ -122,9 +132,12 @@ def classify(entry: Entry | None, finding: Finding) -> str:
     return entry.decision
 
 
-def report(results: Sequence[RootResult], triage: Sequence[Entry]) -> tuple[str, bool]:
+def report(
+    results: Sequence[RootResult], triage: Sequence[Entry], *, every: bool = False
+) -> tuple[str, bool]:
     """The noise report, and whether real code met the target: no finding outside documented
-    test fixtures except real credentials the code embeds (listed one by one)."""
+    test fixtures except real credentials the code embeds (listed one by one). The triage is
+    one line per decision, or per finding with ``every``."""
     lines = [
         "| real code | MB scanned | findings | per 100 MB | test keys (test-fixture) | "
         "true secrets | noise | noise per 100 MB |",
@@ -154,17 +167,29 @@ def report(results: Sequence[RootResult], triage: Sequence[Entry]) -> tuple[str,
         f"{totals['test-key']} | {totals['true-secret']} | {totals['noise']} | "
         f"{per_100mb(totals['noise'], size)} |"
     )
-    lines += ["", "#### Triage of every finding", ""]
-    for root, f, entry, kind in sorted(rows, key=lambda x: (x[0], x[1].origin.path or "")):
-        where = f"{root}: `{f.origin.path}:{f.line}` {f.rule_id} ({f.confidence})"
-        if entry is None:
-            lines.append(f"- {where}: **UNTRIAGED**")
-        elif entry.fixed:
-            lines.append(f"- {where}: **BACK**, was fixed ({entry.decision}): {entry.why}")
-        elif kind == "noise":
-            lines.append(f"- {where}: **not marked test-fixture**; {entry.decision}: {entry.why}")
-        else:
-            lines.append(f"- {where}: {entry.decision} — {entry.why}")
+    lines += ["", "#### Triage", ""]
+    if every:
+        for root, f, entry, kind in sorted(rows, key=lambda x: (x[0], x[1].origin.path or "")):
+            lines.append(
+                f"- {root}: `{f.origin.path}:{f.line}` {f.rule_id} ({f.confidence}): "
+                + _verdict(entry, kind)
+            )
+    else:  # one line per decision, with how many findings it covers
+        groups: dict[tuple[str, int], list[tuple[Finding, str]]] = {}
+        for root, f, entry, kind in rows:
+            key = (root, id(entry)) if entry else (root, id(f))
+            groups.setdefault(key, []).append((f, kind))
+        for (root, _), members in sorted(
+            groups.items(), key=lambda g: (g[0][0], g[1][0][0].origin.path or "")
+        ):
+            f, kind = members[0]
+            entry = next((e for e in triage if e.covers(root, f)), None)
+            pattern = entry.path if entry else f"{f.origin.path}:{f.line}"
+            confidence = "/".join(sorted({m.confidence for m, _ in members}))
+            lines.append(
+                f"- {root}: `{pattern}` — {len(members)} {f.rule_id} finding"
+                f"{'s' if len(members) != 1 else ''} ({confidence}): " + _verdict(entry, kind)
+            )
     fixed = [e for e in triage if e.fixed]
     if fixed:
         lines += ["", "#### Noise found earlier and fixed (must stay gone)", ""]
@@ -182,12 +207,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--extended", action="store_true", help="also wheels and JDK jars")
     parser.add_argument("--root", action="append", default=[], metavar="NAME=PATH")
     parser.add_argument("--jobs", type=int, default=0)
+    parser.add_argument("--every", action="store_true", help="triage line per finding")
     args = parser.parse_args(argv)
     roots = default_roots(args.extended)
     for item in args.root:
         name, _, path = item.partition("=")
         roots[name] = Path(path)
-    text, ok = report(scan_roots(roots, args.jobs), load_triage())
+    text, ok = report(scan_roots(roots, args.jobs), load_triage(), every=args.every)
     print(text)
     print(
         "target met" if ok else "TARGET MISSED: findings outside documented test fixtures",
