@@ -319,5 +319,6 @@ def rules_check(
 # Command groups in their own modules; importing them registers their commands on `app`.
 from scanner import (  # noqa: E402
     cli_github,  # noqa: F401  (action, scan-org, summary)
+    cli_revoke,  # noqa: F401  (revoke)
     cli_verify,  # noqa: F401  (verify, registry)
 )

@@ -45,6 +45,13 @@ _CLIENT_KEYS = frozenset(
         "tenant_id",
         "domain",
         "app_id",
+        # revocation (leakstop revoke): where things go and which credentials to use
+        "secret_sink",
+        "notify_repo",
+        "admin_token_env",
+        "github_token_env",
+        "tokens_env",
+        "key_id",
     }
 )
 # Keys that would hold a plaintext credential: refused with a pointer to the *_env form.
@@ -52,6 +59,12 @@ _PLAINTEXT = re.compile(r"(?i)(secret|token|password|passwd|credential|private_k
 _SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
 _THUMBPRINT = re.compile(r"^[A-Za-z0-9_-]{43}$")  # base64url SHA-256, no padding
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+SINK = re.compile(
+    r"^(?:file:(?P<path>/.+)"
+    r"|github:(?P<repo>[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+):(?P<name>[A-Za-z_][A-Za-z0-9_]*)"
+    r"|github-org:(?P<org>[A-Za-z0-9_.-]+):(?P<org_name>[A-Za-z_][A-Za-z0-9_]*))$"
+)
+_REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 _REVOKE = re.compile(r"^(?:rfc7592-delete|rfc7592-rotate|notify|none|provider:[a-z0-9][a-z0-9-]*)$")
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
@@ -88,6 +101,30 @@ class Client:
     tenant_id: str | None = None
     domain: str | None = None
     app_id: str | None = None
+    secret_sink: str | None = None
+    """Where a rotated secret (and a rotated registration access token) is delivered:
+    ``file:/abs/path`` (created 0600, never overwritten), ``github:owner/repo:NAME`` or
+    ``github-org:org:NAME`` (a GitHub Actions secret)."""
+    notify_repo: str | None = None
+    """``owner/repo`` where ``revoke = "notify"`` opens its issue (else the finding's repo)."""
+    admin_token_env: str | None = None
+    """Environment variable holding the provider admin token (Auth0 Management API, Okta API
+    token, Keycloak admin bearer token, Microsoft Graph token)."""
+    github_token_env: str | None = None
+    """Environment variable holding the GitHub token for a github sink, a notify issue or
+    GitHub's credential revocation API (default ``GITHUB_TOKEN``)."""
+    tokens_env: str | None = None
+    """Environment variable holding tokens issued to this client (whitespace-separated), to
+    revoke (RFC 7009, or GitHub's credential revocation API) before the client is shut."""
+    key_id: str | None = None
+    """The provider's id of the leaked secret (Okta secret id, Entra password keyId)."""
+
+    def env_value(self, name: str | None, environ: Mapping[str, str] | None = None) -> str | None:
+        """The value of an environment variable the registry names, or None when unset."""
+        if not name:
+            return None
+        env = os.environ if environ is None else environ
+        return env.get(name) or None
 
     def registration_access_token(self, environ: Mapping[str, str] | None = None) -> str | None:
         """The RFC 7592 registration access token from the environment variable the registry
@@ -262,6 +299,19 @@ def _client(entry: Mapping[str, Any], where: str, issuer_names: set[str]) -> Cli
     env = _string(entry, "registration_access_token_env", where)
     if env is not None and not _ENV_NAME.match(env):
         raise RegistryError(f"{where}: registration_access_token_env must name a variable")
+    for key in ("admin_token_env", "github_token_env", "tokens_env"):
+        value = _string(entry, key, where)
+        if value is not None and not _ENV_NAME.match(value):
+            raise RegistryError(f"{where}: {key} must name an environment variable")
+    sink = _string(entry, "secret_sink", where)
+    if sink is not None and not SINK.match(sink):
+        raise RegistryError(
+            f"{where}: secret_sink must be file:/absolute/path, github:owner/repo:NAME or "
+            "github-org:org:NAME"
+        )
+    notify_repo = _string(entry, "notify_repo", where)
+    if notify_repo is not None and not _REPO.match(notify_repo):
+        raise RegistryError(f"{where}: notify_repo must be owner/repo")
     revoke = _string(entry, "revoke", where)
     if revoke is not None and not _REVOKE.match(revoke):
         raise RegistryError(
@@ -281,6 +331,12 @@ def _client(entry: Mapping[str, Any], where: str, issuer_names: set[str]) -> Cli
         tenant_id=_string(entry, "tenant_id", where),
         domain=_string(entry, "domain", where),
         app_id=_string(entry, "app_id", where, allow_int=True),
+        secret_sink=sink,
+        notify_repo=notify_repo,
+        admin_token_env=_string(entry, "admin_token_env", where),
+        github_token_env=_string(entry, "github_token_env", where),
+        tokens_env=_string(entry, "tokens_env", where),
+        key_id=_string(entry, "key_id", where),
     )
 
 
