@@ -14,7 +14,7 @@ from scanner.filters import (
     DEFAULT_FILTERS,
     Candidate,
     Filter,
-    location_confidence,
+    finding_confidence,
     value_check_failures,
 )
 from scanner.models import Blob, Finding, Origin, make_fingerprint
@@ -212,7 +212,9 @@ class Engine:
             severity=rule.severity,
             client_id=client_id,
             encrypted=encrypted,
-            confidence=location_confidence(blob.origin.path),  # type: ignore[arg-type]
+            confidence=finding_confidence(  # type: ignore[arg-type]
+                blob.origin.path, attributes.get("jwk_thumbprint"), fingerprint
+            ),
             attributes=tuple(sorted(attributes.items())),
         )
         return finding, drop

@@ -1471,12 +1471,18 @@ def _strip_line_decorations(text: str) -> str:
     if "\n" not in text and "\r" not in text:
         return text
     lines = []
+    armored = "-----BEGIN" in text or "PuTTY-User-Key-File-" in text
     for line in text.splitlines():
         stripped = line.strip()
         prefix = _LINE_PREFIX.match(stripped)
         if prefix is not None:
             stripped = stripped[prefix.end() :]
-        lines.append(stripped.removesuffix("\\").rstrip())
+        stripped = stripped.removesuffix("\\").rstrip()
+        # A key kept as a list of JSON strings (a notebook cell's "source"): each line is
+        # wrapped in quotes and followed by a comma, which no PEM or base64 line ends with.
+        unwrapped = stripped.strip('",').strip() if armored else stripped
+        if unwrapped or not stripped:
+            lines.append(unwrapped)
     return "\n".join(lines)
 
 

@@ -260,6 +260,13 @@ def escaped(text: str) -> str:
     return text.strip("\n").replace("\n", "\\n")
 
 
+def concatenated(text: str) -> str:
+    """A multi-line value split over concatenated string literals, one line per literal, as
+    Java and C code inline a key: ``"-----BEGIN ...\\n" +``."""
+    lines = text.strip("\n").splitlines()
+    return " +\n".join(f'    "{line}\\n"' for line in lines)
+
+
 def base64_text(text: str) -> str:
     return base64.b64encode(text.encode()).decode()
 
@@ -273,6 +280,7 @@ def truncated(text: str) -> str:
 KEY_RENDERERS: dict[str, Callable[[str], str]] = {
     "key": lambda fmt: pem(fmt).rstrip("\n"),
     "key-escaped": lambda fmt: escaped(pem(fmt)),
+    "key-concat": lambda fmt: concatenated(pem(fmt)),
     "key-b64": lambda fmt: base64_text(pem(fmt)),
     "key-truncated": lambda fmt: truncated(pem(fmt)),
     "cert": lambda _: certificate_pem().rstrip("\n"),

@@ -1185,3 +1185,16 @@ def test_mutated_keys_never_raise(valid_encodings: list[bytes], data: st.DataObj
     parse_without_safety_net(blob)
     parse_without_safety_net(blob.decode("latin-1"))
     assert isinstance(inspect_pkcs12(blob), Pkcs12Result)
+
+
+def test_key_kept_as_json_string_lines_of_a_notebook_cell(ec_p256) -> None:
+    """A notebook stores a cell as a list of JSON strings, one per line."""
+    text = ec_p256.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    cell = json.dumps([line + "\n" for line in text.splitlines()], indent=1)
+    captured = cell[cell.index("-----BEGIN") : cell.rindex("-----") + 5]  # what the rule matches
+    info = inspect_key(captured)
+    assert info is not None and info.algorithm == "EC" and not info.encrypted
