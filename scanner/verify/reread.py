@@ -30,11 +30,6 @@ class RereadError(Exception):
 # origin.source -> function returning the blob's bytes (raises RereadError or OSError)
 Reader = Callable[[Origin], bytes]
 _READERS: dict[str, Reader] = {}
-_PENDING = {
-    "git": "re-reading git blobs is not available yet (the git source will provide it)",
-    "commit-message": "re-reading commit messages is not available yet (the git source will "
-    "provide it)",
-}
 MAX_REREAD_BYTES = 256 << 20
 
 
@@ -74,8 +69,7 @@ class Rereader:
         outer = artifacts.outer_origin(origin)
         reader = _READERS.get(outer.source)
         if reader is None:
-            reason = _PENDING.get(outer.source, f"unknown source {outer.source!r}")
-            raise RereadError(f"{where}: {reason}")
+            raise RereadError(f"{where}: unknown source {outer.source!r}")
         try:
             data = reader(outer)
         except OSError as exc:
@@ -119,3 +113,9 @@ def read_file(origin: Origin) -> bytes:
 
 
 register_reader("file", read_file)
+
+# The git source re-reads blobs and commit or tag messages (it imports this module's names,
+# all defined above, so the import sits here).
+from scanner.sources import gitreread  # noqa: E402
+
+gitreread.register()

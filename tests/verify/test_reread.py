@@ -74,12 +74,12 @@ def test_path_outside_the_root_is_refused(tmp_path):
 @pytest.mark.parametrize(
     ("source", "message"),
     [
-        ("git", "re-reading git blobs is not available yet"),
-        ("archive", "re-reading git blobs is not available yet"),  # an archive found in git
-        ("commit-message", "re-reading commit messages is not available yet"),
+        ("git", "not a git repository any more"),
+        ("archive", "not a git repository any more"),  # an archive found in git
+        ("commit-message", "not a git repository any more"),
     ],
 )
-def test_sources_without_a_reader_say_so(tmp_path, source, message):
+def test_git_findings_whose_repository_is_gone_say_so(tmp_path, source, message):
     settings(tmp_path / "repo", new_secret())
     [found] = redacted_report(tmp_path / "repo", tmp_path)
     elsewhere = replace(found, origin=replace(found.origin, source=source, commit="c" * 40))
@@ -119,9 +119,9 @@ def test_verify_report_re_reads_and_says_what_it_could_not(tmp_path, fake_issuer
     assert secret not in live.secret  # the report's redaction is kept
     assert unknown.verdict == "unknown"
     assert unknown.verdict_reason.startswith(
-        "secret not available: redacted in the report and could not be re-read: settings.py: "
-        "re-reading git blobs is not available yet"
+        "secret not available: redacted in the report and could not be re-read: "
     )
+    assert unknown.verdict_reason.endswith("not a git repository any more")
     assert len(result.errors) == 1 and "could not be re-read" in result.errors[0]
 
 
