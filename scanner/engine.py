@@ -9,7 +9,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from scanner import keys
 from scanner.filters import (
     DEFAULT_FILTERS,
     Candidate,
@@ -157,6 +156,8 @@ class Engine:
         normalized = secret
         drop: Drop | None = None
         if rule.parser in ("private-key", "keystore-key"):
+            from scanner import keys  # cryptography loads only once a key candidate appears
+
             info = keys.inspect_key(secret)
             if info is None and rule.parser == "keystore-key":
                 # Sealed by a keystore's own scheme (JKS, JCEKS) that keys.py does not parse:

@@ -76,6 +76,8 @@ def sniff(data: bytes, name: str = "") -> str | None:
 def expected_format(name: str) -> str | None:
     """The format a file name promises, for warnings when the bytes say otherwise."""
     lower = name.lower().rsplit("/", 1)[-1]
+    if "." not in lower:
+        return None
     for suffixes, fmt in NAME_HINTS:
         if lower.endswith(suffixes):
             return fmt
@@ -107,7 +109,12 @@ def is_tar_header(block: bytes, *, hinted: bool = False) -> bool:
 def zip_prefix_length(data: bytes) -> int | None:
     """For a zip with bytes in front of its first member (found from the end of central
     directory record), how many; None when there is no plausible end record."""
-    pos = data.rfind(_EOCD, max(0, len(data) - _EOCD_REACH))
+    tail_start = max(0, len(data) - _EOCD_REACH)
+    # Every blob is sniffed and most are text: a central directory always holds NUL bytes,
+    # and memchr for one is far cheaper than searching for the record.
+    if data.find(b"\x00", tail_start) < 0:
+        return None
+    pos = data.rfind(_EOCD, tail_start)
     if pos < 0 or len(data) - pos < 22:
         return None
     cd_size, cd_offset = struct.unpack_from("<II", data, pos + 12)

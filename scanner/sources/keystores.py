@@ -26,15 +26,24 @@ import re
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
-
-from scanner import keys
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
 # The keys module's list of trivial passwords, plus Google's fixed password for the .p12 keys
 # of legacy service accounts (an OAuth credential this tool exists to find).
-PASSWORDS: tuple[bytes, ...] = (*keys.TRIVIAL_PASSWORDS, b"notasecret")
+EXTRA_PASSWORDS: tuple[bytes, ...] = (b"notasecret",)
+JAVA_KEYSTORE_MAGIC = (b"\xfe\xed\xfe\xed", b"\xce\xce\xce\xce")
+
+
+def passwords() -> tuple[bytes, ...]:
+    """The guessable passwords tried on a keystore."""
+    from scanner import keys
+
+    return (*keys.TRIVIAL_PASSWORDS, *EXTRA_PASSWORDS)
+
+
 MAX_ENTRIES = 10_000
 MAX_JKS_KEY_BYTES = 64 << 10
 """A protected JKS key larger than this is no real key; it is not worth a password try."""
@@ -84,14 +93,21 @@ def is_pkcs12(data: bytes) -> bool:
 
 def java_keystore_type(data: bytes) -> str | None:
     """``jks`` or ``jceks`` for a Java keystore (magic number and a known version)."""
-    return keys.is_java_keystore(data) if len(data) >= 12 else None
+    # Every blob is sniffed: look at the magic before loading the key parser (cryptography).
+    if len(data) < 12 or data[:4] not in JAVA_KEYSTORE_MAGIC:
+        return None
+    from scanner import keys
+
+    return keys.is_java_keystore(data)
 
 
 def pkcs12_cards(data: bytes) -> tuple[list[KeyCard], list[str]]:
     """Open with an empty or guessable password if one fits (``keys.inspect_pkcs12`` bounds
     the key-derivation work first); otherwise show the key bags that are visible without a
     password: shrouded ones as stored (encrypted), plain ones as they are."""
-    opened = keys.inspect_pkcs12(data, PASSWORDS)
+    from scanner import keys
+
+    opened = keys.inspect_pkcs12(data, passwords())
     try:
         view = _read_pfx(data)
     except ValueError:
@@ -245,6 +261,8 @@ def _friendly_name(data: bytes, start: int, end: int) -> str | None:
 
 
 def _pkcs8_pem(key: PrivateKeyTypes) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
     return key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
@@ -274,7 +292,7 @@ def _open_jks_key(protected: bytes) -> tuple[str, bytes] | None:
         return None
     blob = protected[c_s:c_e]
     salt, body, check = blob[:20], blob[20:-20], blob[-20:]
-    for password in PASSWORDS:
+    for password in passwords():
         protection = "guessable-password" if password else "empty-password"
         secret = password.decode("latin-1").encode("utf-16-be")
         stream = bytearray()
