@@ -8,6 +8,7 @@ come back. Results are merged in task order and sorted, so output is identical f
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import os
 import sys
@@ -88,9 +89,13 @@ def run_tasks(
     expander: Expander = no_expansion,
     progress: Progress | None = None,
 ) -> Outcome:
-    """Scan every task's blobs; ``jobs`` > 1 spreads tasks over worker processes."""
+    """Scan every task's blobs; ``jobs`` > 1 spreads tasks over worker processes (unless there
+    is only one task: a pre-commit check of a few files should not pay for a pool)."""
     total = Outcome()
-    if jobs <= 1:
+    pending = iter(tasks)
+    first = list(itertools.islice(pending, 2))
+    tasks = itertools.chain(first, pending)
+    if jobs <= 1 or len(first) < 2:
         engine = spec.build()
         for task in tasks:
             done = _scan_task(engine, task, spec.archives, expander)

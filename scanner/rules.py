@@ -126,12 +126,28 @@ def load_ruleset(name: str = "default", extra_dir: Path | None = None) -> Rulese
 
 def load_rules(directory: Path, *, validate: bool = True) -> list[Rule]:
     """Every rule in every ``*.toml`` of ``directory`` (except the rulesets file); with
-    ``validate`` its regexes are compiled and their groups checked too."""
+    ``validate`` its regexes are compiled and their groups checked too. Parsed once per
+    process for as long as the files are unchanged (a run loads rules more than once)."""
     if not directory.is_dir():
         raise RuleError(f"{directory}: rules directory does not exist")
+    files = sorted(directory.glob("*.toml"))
+    try:
+        signature = tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in files)
+    except OSError as exc:
+        raise RuleError(f"{directory}: {exc.strerror or exc}") from None
+    key = (directory.resolve(), signature, validate)
+    if key not in _LOADED:
+        _LOADED[key] = _parse_rules(files, validate)
+    return list(_LOADED[key])
+
+
+_LOADED: dict[tuple[Path, tuple[tuple[str, int, int], ...], bool], tuple[Rule, ...]] = {}
+
+
+def _parse_rules(files: list[Path], validate: bool) -> tuple[Rule, ...]:
     rules: list[Rule] = []
     seen: dict[str, str] = {}
-    for path in sorted(directory.glob("*.toml")):
+    for path in files:
         if path.name == RULESETS_FILE:
             continue
         for rule in _read_rule_file(path, validate):
@@ -141,7 +157,7 @@ def load_rules(directory: Path, *, validate: bool = True) -> list[Rule]:
                 )
             seen[rule.id] = path.name
             rules.append(rule)
-    return rules
+    return tuple(rules)
 
 
 def load_rulesets(directory: Path) -> dict[str, Mapping[str, Any]]:
