@@ -4,7 +4,6 @@ from."""
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,7 +42,7 @@ class BlobScan:
     """What scanning one blob produced."""
 
     findings: list[Finding] = field(default_factory=list)
-    dropped: Counter[str] = field(default_factory=Counter)
+    dropped: dict[str, int] = field(default_factory=dict)  # one per blob: no Counter
     explained: list[tuple[str, Finding]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
@@ -252,7 +251,7 @@ class Engine:
         return client_id, found
 
     def _drop(self, result: BlobScan, reason: str, finding: Finding) -> None:
-        result.dropped[reason] += 1
+        result.dropped[reason] = result.dropped.get(reason, 0) + 1
         if self.explain:
             result.explained.append((reason, finding))
 

@@ -119,7 +119,7 @@ class _Walk:
         self.problems = problems
         self.expanded = 0
         self.deadline = time.monotonic() + limits.max_seconds
-        self.hits: Counter[str] = Counter()
+        self.hits: dict[str, int] = {}  # a plain dict: one is made per blob scanned
         self.stopped: str | None = None
         """``expanded`` or ``time`` once nothing more may be decompressed."""
 
@@ -468,7 +468,7 @@ class _Walk:
 
     def skip(self, location: str, limit: str, what: str, *, count: int = 1) -> None:
         self.problems.skip(location, f"{what}: {self.limit_text(limit)}")
-        self.hits[limit] += count
+        self.hits[limit] = self.hits.get(limit, 0) + count
 
     def limit_text(self, limit: str) -> str:
         lim = self.limits
