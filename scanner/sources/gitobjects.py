@@ -88,10 +88,13 @@ def object_batches(
             placed.append(origins.get(oid))
         size += n
         if size >= TASK_BYTES or len(ids) >= TASK_OBJECTS:
-            yield ObjectBatch(repo, b"\n".join(ids) + b"\n", max_file_size, tuple(placed)), size
+            yield (
+                ObjectBatch(repo, b"\n".join(ids) + b"\n", max_file_size, tuple(placed), size),
+                size,
+            )
             ids, placed, size = [], [], 0
     if ids:
-        yield ObjectBatch(repo, b"\n".join(ids) + b"\n", max_file_size, tuple(placed)), size
+        yield ObjectBatch(repo, b"\n".join(ids) + b"\n", max_file_size, tuple(placed), size), size
 
 
 def list_objects(
@@ -134,6 +137,8 @@ class ObjectBatch:
     origins: tuple[Origin | None, ...] = ()
     """Where each blob is reported, when the planner already knows (ranges, the index);
     empty means ``Origin(source="git", blob_id=...)``, provenance attached after the scan."""
+    size: int = 0
+    """Bytes of content the task will read (the pipeline sizes its worker pool by it)."""
 
     def blobs(self, problems: Problems) -> Iterator[Blob]:
         root = self.repo.root

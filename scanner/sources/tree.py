@@ -36,6 +36,8 @@ class FileBatch:
     files: tuple[tuple[str, str], ...]
     """(path on disk, display path relative to the root)"""
     max_file_size: int
+    size: int = 0
+    """Bytes the files held when listed (the pipeline sizes its worker pool by it)."""
 
     def blobs(self, problems: Problems) -> Iterator[Blob]:
         for disk_path, display in self.files:
@@ -52,7 +54,9 @@ def walk(root: str, problems: Problems, max_file_size: int) -> Iterator[FileBatc
     except OSError as exc:
         raise SourceError(f"{root}: {_reason(exc)}") from None
     if stat.S_ISREG(st.st_mode):
-        yield FileBatch(root=root, files=((root, _display(root)),), max_file_size=max_file_size)
+        yield FileBatch(
+            root=root, files=((root, _display(root)),), max_file_size=max_file_size, size=st.st_size
+        )
         return
     if stat.S_ISLNK(st.st_mode):
         raise SourceError(f"{root}: is a symbolic link; leakstop does not follow links")
@@ -68,10 +72,10 @@ def walk(root: str, problems: Problems, max_file_size: int) -> Iterator[FileBatc
         batch.append((disk_path, display))
         size += file_size
         if size >= BATCH_BYTES or len(batch) >= BATCH_FILES:
-            yield FileBatch(root=root, files=tuple(batch), max_file_size=max_file_size)
+            yield FileBatch(root=root, files=tuple(batch), max_file_size=max_file_size, size=size)
             batch, size = [], 0
     if batch:
-        yield FileBatch(root=root, files=tuple(batch), max_file_size=max_file_size)
+        yield FileBatch(root=root, files=tuple(batch), max_file_size=max_file_size, size=size)
 
 
 def batches_for(
