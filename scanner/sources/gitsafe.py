@@ -66,7 +66,16 @@ DIFF_COMMANDS = frozenset({"log", "diff-index"})
 # the repository picks the names: they are kept out by never running a command that converts
 # content (no checkout, status, add, diff-files, hash-object, cat-file --filters).
 ALLOWED_COMMANDS = frozenset(
-    {"rev-parse", "cat-file", "log", "rev-list", "for-each-ref", "ls-files", "diff-index"}
+    {
+        "rev-parse",
+        "cat-file",
+        "log",
+        "rev-list",
+        "for-each-ref",
+        "ls-files",
+        "diff-index",
+        "merge-base",
+    }
 )
 FORBIDDEN_ARGS = frozenset({"--filters", "--textconv", "-p", "--patch", "--show-signature"})
 ENVIRONMENT: Mapping[str, str] = {
@@ -75,8 +84,13 @@ ENVIRONMENT: Mapping[str, str] = {
     "GIT_TERMINAL_PROMPT": "0",  # never prompt for credentials
     "GIT_NO_REPLACE_OBJECTS": "1",
     # No lazy fetch of a partial clone's missing objects (honoured by the releases since May
-    # 2024, 2.39.4 on); protocol.allow=never stops older ones before any transport starts.
+    # 2024, 2.39.4 on).
     "GIT_NO_LAZY_FETCH": "1",
+    # No transport at all, whatever the repository's config says: protocol.allow=never alone
+    # does not do it, because a repository's own protocol.<name>.allow=always (ext::, file://
+    # with remote.<name>.uploadpack) outranks it, and an older git without GIT_NO_LAZY_FETCH
+    # would then run that command on a lazy fetch. The empty list allows no protocol.
+    "GIT_ALLOW_PROTOCOL": "",
     "GIT_OPTIONAL_LOCKS": "0",  # never write the scanned repository's index
     "GIT_PROTOCOL_FROM_USER": "0",
     "GIT_ADVICE": "0",
