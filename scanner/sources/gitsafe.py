@@ -159,9 +159,11 @@ def run_git(
     cwd: str | None = None,
     index_file: str | None = None,
     stdin: bytes | None = None,
+    warnings: list[str] | None = None,
 ) -> bytes:
     """Run a git command to completion; its stdout, or GitError with git's complaint (or
-    the stall, when git stopped giving output)."""
+    the stall, when git stopped giving output). ``warnings`` collects git's ``warning:``
+    lines (e.g. a directory it could not open), which a successful run would hide."""
     with GitStream(
         args, git_dir=git_dir, work_tree=work_tree, cwd=cwd, index_file=index_file, input=stdin
     ) as git:
@@ -171,6 +173,8 @@ def run_git(
             raise GitError(git.complaint())
         if status != 0:
             raise GitError(git.complaint() or f"git {args[0]} exited with {status}")
+        if warnings is not None:
+            warnings.extend(git.warnings())
     return out
 
 
@@ -269,9 +273,17 @@ class GitStream:
                 f"git {self.command} gave no output for {self._watchdog.seconds:g}s and was "
                 "stopped (a FIFO or device where git expects a file?)"
             )
+        return complaint(self._stderr_tail())
+
+    def warnings(self) -> list[str]:
+        """git's ``warning:`` lines, without the prefix."""
+        lines = self._stderr_tail().decode("utf-8", "backslashreplace").splitlines()
+        return [ln[len("warning: ") :].strip() for ln in lines if ln.startswith("warning: ")]
+
+    def _stderr_tail(self) -> bytes:
         size = self._errors.seek(0, os.SEEK_END)
         self._errors.seek(max(0, size - 65536))
-        return complaint(self._errors.read())
+        return self._errors.read()
 
 
 class _Watchdog:
