@@ -222,7 +222,9 @@ def emit(
 
 
 def open_output(path: Path) -> TextIO:
-    return path.open("w", encoding="utf-8", newline="\n")
+    # A stray undecodable byte (kept as a surrogate escape) is written as \udcXX text rather
+    # than ending the run with a traceback and half a report.
+    return path.open("w", encoding="utf-8", errors="backslashreplace", newline="\n")
 
 
 def warn_all(result: ScanResult) -> None:

@@ -1,14 +1,20 @@
-"""Promise: odd file systems cost bounded time and never end the scan: FIFOs where git expects
-a file (git would wait for ever), and unreadable files (run unprivileged)."""
+"""Promise: odd file systems cost bounded time and never end the scan. FIFOs where git expects
+a file (git would wait for ever), symlink loops, names that are not UTF-8 in every source and
+every report format, unreadable files (run unprivileged), and a tree that changes while it is
+scanned."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import random
 import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -86,6 +92,72 @@ def test_a_fifo_where_git_expects_a_file_costs_one_stall_not_for_ever(
         assert fingerprint("fifo-untracked") in found
 
 
+# ------------------------------------------------------------------------- links and names
+
+
+def test_symlink_loops_are_not_followed(tmp_path: Path) -> None:
+    root = tmp_path / "tree"
+    (root / "a").mkdir(parents=True)
+    (root / "b").mkdir()
+    (root / "a" / "to-b").symlink_to(root / "b")
+    (root / "b" / "to-a").symlink_to(root / "a")
+    (root / "self").symlink_to(root / "self")
+    (root / "up").symlink_to("..")
+    chain = root / "chain0"
+    for i in range(1, 60):
+        (root / f"chain{i}").symlink_to(root / f"chain{i - 1}")
+    chain.symlink_to(root / "chain59")
+    (root / "b" / "real.py").write_text(settings("loops"))
+    started = time.monotonic()
+    result = scanner.scan([root], Config(jobs=1))
+    assert time.monotonic() - started < 30
+    assert [f.origin.path for f in result.findings] == ["b/real.py"]
+    assert result.summary.errors == ()
+
+
+def test_names_that_are_not_utf8_reach_every_report_format(make_repo, tmp_path: Path) -> None:
+    """In a plain directory, a git history, a work tree's changes and an archive member: the
+    name is shown escaped and every format is written whole."""
+    repo = GitRepo(make_repo("names"))
+    bad = b"caf\xe9-\xff"
+    base = os.fsencode(repo.path)
+    with open(base + b"/" + bad + b"-history.py", "w") as fh:
+        fh.write(settings("name-history"))
+    repo.git("add", "-A")
+    repo.git("commit", "-q", "-m", "odd name")
+    with open(base + b"/" + bad + b"-untracked.py", "w") as fh:
+        fh.write(settings("name-untracked"))
+    with open(base + b"/" + bad + b".tar", "wb") as fh:
+        fh.write(_tar_with_raw_name(b"m\xff.properties", settings("name-tar").encode()))
+    out = tmp_path / "out"
+    out.mkdir()
+    for fmt in ("json", "jsonl", "sarif", "github", "text"):
+        for extra in ((), ("--no-history",)):
+            target = out / f"report-{fmt}{'-'.join(extra)}"
+            run = leakstop("scan", repo.path, *extra, "-f", fmt, "-o", target, cwd=out)
+            assert run.returncode == 1, run.stderr
+            assert "Traceback" not in run.stderr
+            text = target.read_bytes().decode("utf-8")  # valid UTF-8, whole
+            assert "caf\\xe9-\\xff" in text.replace("\\\\", "\\"), (fmt, extra, text[:500])
+            if fmt in ("json", "sarif"):
+                json.loads(text)
+    doc = json.loads((out / "report-json").read_text())
+    found = {f["fingerprint"] for f in doc["findings"]}
+    for seed in ("name-history", "name-untracked", "name-tar"):
+        assert fingerprint(seed) in found
+
+
+def _tar_with_raw_name(name: bytes, data: bytes) -> bytes:
+    out = io.BytesIO()
+    with tarfile.open(
+        fileobj=out, mode="w", format=tarfile.GNU_FORMAT, errors="surrogateescape"
+    ) as archive:
+        info = tarfile.TarInfo(name.decode("utf-8", "surrogateescape"))
+        info.size = len(data)
+        archive.addfile(info, io.BytesIO(data))
+    return out.getvalue()
+
+
 # ------------------------------------------------------------------------- unreadable files
 
 DROP_ROOT = ("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups")
@@ -143,3 +215,67 @@ def test_unreadable_files_and_directories_are_warnings_in_a_tree_and_a_work_tree
             if not path.is_symlink():
                 path.chmod(0o755)
         shutil.rmtree(root)
+
+
+# ------------------------------------------------------------------------- a changing tree
+
+
+def _churn(root: Path, stop: threading.Event) -> None:
+    """Create, grow, delete, rename and swap files and directories until told to stop."""
+    rng = random.Random(3)
+    n = 0
+    while not stop.is_set():
+        n += 1
+        d = root / f"churn{rng.randrange(8)}"
+        try:
+            action = rng.randrange(7)
+            if action == 0:
+                d.mkdir(exist_ok=True)
+                (d / f"f{n}.txt").write_text("x" * rng.randrange(100_000))
+            elif action == 1:
+                shutil.rmtree(d, ignore_errors=True)
+            elif action == 2 and d.exists():
+                d.rename(root / f"churn{rng.randrange(8)}-moved{n}")
+            elif action == 3:
+                target = root / f"swap{rng.randrange(4)}"
+                target.unlink(missing_ok=True)
+                if rng.random() < 0.5:
+                    target.symlink_to(root / "stable.py")
+                else:
+                    os.mkfifo(target)
+            elif action == 4:
+                target = root / f"swap{rng.randrange(4)}"
+                if target.is_symlink() or target.exists():
+                    target.unlink()
+                target.write_text(settings("churn"))
+            elif action == 5:
+                for moved in root.glob("*-moved*"):
+                    shutil.rmtree(moved, ignore_errors=True)
+            else:
+                with (root / "growing.log").open("a") as fh:
+                    fh.write("line\n" * 1000)
+        except OSError:
+            pass
+
+
+@pytest.mark.parametrize("history", [False, True], ids=["directory", "work-tree"])
+def test_a_tree_that_changes_during_the_scan(make_repo, history: bool) -> None:
+    root = Path(make_repo("churning"))
+    repo = GitRepo(root)
+    repo.commit("start", {"stable.py": settings("stable")})
+    for i in range(300):
+        (root / f"file{i:03}.txt").write_text(f"filler {i}\n" * 50)
+    stop = threading.Event()
+    churner = threading.Thread(target=_churn, args=(root, stop), daemon=True)
+    churner.start()
+    try:
+        for _ in range(3):
+            started = time.monotonic()
+            result = scanner.scan([root], Config(jobs=2, history=history))
+            assert time.monotonic() - started < 60
+            assert fingerprint("stable") in {f.fingerprint for f in result.findings}
+            for error in result.summary.errors:
+                assert "cannot" in error, error  # one item could not be read, said so
+    finally:
+        stop.set()
+        churner.join()
