@@ -61,8 +61,30 @@ def root(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
     ] = False,
+    debug: Annotated[
+        bool,
+        typer.Option(
+            "--debug",
+            help="Log each verification request on stderr (method, host, path, status; never a "
+            "body, a header or a secret).",
+        ),
+    ] = False,
 ) -> None:
     """leakstop: OAuth client credential leak scanner."""
+    if debug:
+        _log_debug()
+
+
+def _log_debug() -> None:
+    """leakstop's own loggers only: libraries (urllib3, PyGithub) log URLs and headers."""
+    import logging
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("leakstop: debug: %(message)s"))
+    logger = logging.getLogger("leakstop")
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    logger.propagate = False
 
 
 @contextlib.contextmanager
@@ -222,7 +244,9 @@ def emit(
 
 
 def open_output(path: Path) -> TextIO:
-    return path.open("w", encoding="utf-8", newline="\n")
+    # A stray undecodable byte (kept as a surrogate escape) is written as \udcXX text rather
+    # than ending the run with a traceback and half a report.
+    return path.open("w", encoding="utf-8", errors="backslashreplace", newline="\n")
 
 
 def warn_all(result: ScanResult) -> None:

@@ -34,6 +34,7 @@ from scanner.redact import MARK, redact
 from scanner.report.base import ReportOptions
 from scanner.report.github import annotation, escape_data
 from scanner.report.summary import DEFAULT_BUDGET, summary_markdown
+from scanner.sources.gitsafe import invocation
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 FORMATS = ("text", "json", "jsonl", "sarif", "github")
@@ -323,20 +324,10 @@ def _git_ok(workspace: Path, *args: str) -> bool:
 
 
 def _run_git(workspace: Path, args: tuple[str, ...]) -> subprocess.CompletedProcess[bytes]:
-    """Read-only git in the checkout: no hooks, pager, fsmonitor, network or replace refs."""
-    argv = [
-        "git",
-        "-c", "core.hooksPath=/dev/null",
-        "-c", "core.fsmonitor=false",
-        "-c", "protocol.allow=never",
-        "-c", "safe.directory=*",
-        "--no-pager",
-        "--no-replace-objects",
-        "-C", str(workspace),
-        *args,
-    ]  # fmt: skip
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_") or k == "GIT_EXEC_PATH"}
-    env.update({"GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"})
+    """Read-only git in the checkout, hardened as every scan's git is (``gitsafe``): nothing
+    the checkout's config names ever runs, and no transport starts (a partial clone's lazy
+    fetch of a missing base commit included)."""
+    argv, env = invocation(list(args), cwd=str(workspace))
     try:
         return subprocess.run(
             argv, stdin=subprocess.DEVNULL, capture_output=True, env=env, check=False

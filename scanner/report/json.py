@@ -110,7 +110,7 @@ def load_report(path: Path) -> ScanResult:
             raw_findings = [json.loads(line) for line in text.splitlines() if line.strip()]
             summary = Summary(findings=len(raw_findings))
     except (json.JSONDecodeError, AttributeError, TypeError, ValueError) as exc:
-        raise ReportError(f"{path}: not a leakstop report: {exc}") from None
+        raise ReportError(f"{path}: not a leakstop report: {_reason(exc)}") from None
     if not isinstance(raw_findings, list):
         raise ReportError(f"{path}: not a leakstop report: no findings list")
     findings = tuple(
@@ -161,7 +161,17 @@ def finding_from_dict(d: Any, where: str) -> Finding:
             owner=d.get("owner"),
         )
     except (KeyError, TypeError, ValueError) as exc:
-        raise ReportError(f"{where}: malformed finding ({exc})") from None
+        raise ReportError(f"{where}: malformed finding ({_reason(exc)})") from None
+
+
+def _reason(exc: Exception) -> str:
+    """Why a report could not be read, never quoting it: a report made with --show-secrets
+    holds plaintext, and ``int('<a secret>')`` would put it in the message."""
+    if isinstance(exc, json.JSONDecodeError):
+        return f"{exc.msg} at line {exc.lineno} column {exc.colno}"
+    if isinstance(exc, KeyError):
+        return f"no {exc.args[0]!r} field" if isinstance(exc.args[0], str) else "a field is missing"
+    return "a field has the wrong type or value"
 
 
 def merge_results(results: Iterable[ScanResult]) -> ScanResult:

@@ -187,8 +187,22 @@ def work_tree_changes(
     repository's clean filters and fsmonitor. Here git only reads the index; leakstop hashes
     the files itself and compares."""
     assert repo.work_tree is not None
-    tracked = repo.run(["ls-files", "-s", "-z"], in_work_tree=True)
-    untracked = repo.run(["ls-files", "-z", "--others", "--exclude-standard"], in_work_tree=True)
+    unlisted: list[str] = []
+    try:
+        tracked = repo.run(["ls-files", "-s", "-z"], in_work_tree=True)
+        untracked = repo.run(
+            ["ls-files", "-z", "--others", "--exclude-standard"],
+            in_work_tree=True,
+            warnings=unlisted,
+        )
+    except GitError as exc:  # e.g. a FIFO named .gitignore: git stalls and is stopped
+        problems.error(
+            f"{repo.root}: cannot list the work tree's changes ({exc}); scanned all its files"
+        )
+        yield from tree.walk(repo.root, problems, config.max_file_size)
+        return
+    for warning in unlisted:  # e.g. "could not open directory 'x/': Permission denied"
+        problems.error(f"{repo.root}: {warning}; its untracked files were not scanned")
     changed: list[str] = []
     index: dict[str, set[str]] = {}
     for entry in tracked.split(b"\0"):

@@ -43,8 +43,10 @@ class Repository:
         stdin: bytes | None = None,
         in_work_tree: bool = False,
         index_file: str | None = None,
+        warnings: list[str] | None = None,
     ) -> bytes:
-        """Run a hardened git command against this repository; its stdout."""
+        """Run a hardened git command against this repository; its stdout (``warnings``
+        collects git's warnings)."""
         if in_work_tree and self.work_tree is not None:
             return run_git(
                 args,
@@ -53,8 +55,11 @@ class Repository:
                 cwd=self.work_tree,
                 stdin=stdin,
                 index_file=index_file,
+                warnings=warnings,
             )
-        return run_git(args, git_dir=self.git_dir, stdin=stdin, index_file=index_file)
+        return run_git(
+            args, git_dir=self.git_dir, stdin=stdin, index_file=index_file, warnings=warnings
+        )
 
     def stream(self, args: Sequence[str], *, input: bytes | None = None) -> GitStream:
         """Start a hardened long-running git command; read its ``stdout``."""

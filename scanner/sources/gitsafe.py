@@ -10,12 +10,14 @@ command line and its environment are made, so the list below is the whole story.
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import subprocess
 import tempfile
 import threading
+import time
 from collections.abc import Mapping, Sequence
-from typing import IO
+from typing import IO, Any
 
 from scanner.errors import SourceError
 
@@ -25,6 +27,10 @@ except ImportError:  # pragma: no cover - not a POSIX system
     fcntl = None  # type: ignore[assignment]
 
 PIPE_BYTES = 1 << 20
+STALL_SECONDS = 300.0
+"""Longest wait for a git command's next output before it is stopped. git blocks for ever when
+it opens a FIFO where it expects a file (a ``.gitignore``, ``.git/info/exclude``, a loose
+object, a file a config ``include`` names), and a scanned directory can be built that way."""
 
 # (key, value, what it would otherwise run). Given with ``-c``, so they override every config
 # file, the repository's own included.
@@ -66,7 +72,16 @@ DIFF_COMMANDS = frozenset({"log", "diff-index"})
 # the repository picks the names: they are kept out by never running a command that converts
 # content (no checkout, status, add, diff-files, hash-object, cat-file --filters).
 ALLOWED_COMMANDS = frozenset(
-    {"rev-parse", "cat-file", "log", "rev-list", "for-each-ref", "ls-files", "diff-index"}
+    {
+        "rev-parse",
+        "cat-file",
+        "log",
+        "rev-list",
+        "for-each-ref",
+        "ls-files",
+        "diff-index",
+        "merge-base",
+    }
 )
 FORBIDDEN_ARGS = frozenset({"--filters", "--textconv", "-p", "--patch", "--show-signature"})
 ENVIRONMENT: Mapping[str, str] = {
@@ -75,8 +90,13 @@ ENVIRONMENT: Mapping[str, str] = {
     "GIT_TERMINAL_PROMPT": "0",  # never prompt for credentials
     "GIT_NO_REPLACE_OBJECTS": "1",
     # No lazy fetch of a partial clone's missing objects (honoured by the releases since May
-    # 2024, 2.39.4 on); protocol.allow=never stops older ones before any transport starts.
+    # 2024, 2.39.4 on).
     "GIT_NO_LAZY_FETCH": "1",
+    # No transport at all, whatever the repository's config says: protocol.allow=never alone
+    # does not do it, because a repository's own protocol.<name>.allow=always (ext::, file://
+    # with remote.<name>.uploadpack) outranks it, and an older git without GIT_NO_LAZY_FETCH
+    # would then run that command on a lazy fetch. The empty list allows no protocol.
+    "GIT_ALLOW_PROTOCOL": "",
     "GIT_OPTIONAL_LOCKS": "0",  # never write the scanned repository's index
     "GIT_PROTOCOL_FROM_USER": "0",
     "GIT_ADVICE": "0",
@@ -139,41 +159,46 @@ def run_git(
     cwd: str | None = None,
     index_file: str | None = None,
     stdin: bytes | None = None,
+    warnings: list[str] | None = None,
 ) -> bytes:
-    """Run a git command to completion; its stdout, or GitError with git's complaint."""
-    argv, env = invocation(
-        args, git_dir=git_dir, work_tree=work_tree, cwd=cwd, index_file=index_file
-    )
-    try:
-        done = subprocess.run(
-            argv,
-            input=stdin,
-            stdin=None if stdin is not None else subprocess.DEVNULL,
-            capture_output=True,
-            env=env,
-            check=False,
-        )
-    except OSError as exc:
-        raise GitError(f"cannot run git: {exc.strerror or exc}") from None
-    if done.returncode != 0:
-        raise GitError(complaint(done.stderr) or f"git {args[0]} exited with {done.returncode}")
-    return done.stdout
+    """Run a git command to completion; its stdout, or GitError with git's complaint (or
+    the stall, when git stopped giving output). ``warnings`` collects git's ``warning:``
+    lines (e.g. a directory it could not open), which a successful run would hide."""
+    with GitStream(
+        args, git_dir=git_dir, work_tree=work_tree, cwd=cwd, index_file=index_file, input=stdin
+    ) as git:
+        out = git.stdout.read()
+        status = git.finish()
+        if git.stalled:
+            raise GitError(git.complaint())
+        if status != 0:
+            raise GitError(git.complaint() or f"git {args[0]} exited with {status}")
+        if warnings is not None:
+            warnings.extend(git.warnings())
+    return out
 
 
 class GitStream:
     """A running git command read as a stream: stdout is a pipe, stdin (when ``input`` is
     given) is written by a thread so neither side can block the other, and stderr is kept in
-    a temporary file to explain a failure. Use as a context manager; leaving it kills git if
-    it is still running."""
+    a temporary file to explain a failure. A read that waits longer than STALL_SECONDS for
+    git stops it (``stalled``). Use as a context manager; leaving it kills git if it is still
+    running."""
 
     def __init__(
         self,
         args: Sequence[str],
         *,
-        git_dir: str,
+        git_dir: str | None = None,
+        work_tree: str | None = None,
+        cwd: str | None = None,
+        index_file: str | None = None,
         input: bytes | None = None,
     ) -> None:
-        argv, env = invocation(args, git_dir=git_dir)
+        argv, env = invocation(
+            args, git_dir=git_dir, work_tree=work_tree, cwd=cwd, index_file=index_file
+        )
+        self.command = args[0]
         self._errors = tempfile.TemporaryFile()  # noqa: SIM115 - closed in __exit__
         try:
             self._proc = subprocess.Popen(
@@ -182,14 +207,17 @@ class GitStream:
                 stdout=subprocess.PIPE,
                 stderr=self._errors,
                 env=env,
-                bufsize=1 << 16,
+                bufsize=0,
             )
         except OSError as exc:
             self._errors.close()
             raise GitError(f"cannot run git: {exc.strerror or exc}") from None
         assert self._proc.stdout is not None
-        self.stdout: IO[bytes] = self._proc.stdout
-        _widen(self.stdout)
+        _widen(self._proc.stdout)
+        self._watchdog = _Watchdog(self._proc, STALL_SECONDS)
+        self.stdout: IO[bytes] = io.BufferedReader(
+            _WatchedPipe(self._proc.stdout, self._watchdog), 1 << 16
+        )
         self.killed = False
         self._feeder: threading.Thread | None = None
         if input is not None:
@@ -215,6 +243,7 @@ class GitStream:
         """Kill git if it still runs, reap it, release the pipes; its exit status."""
         self.kill()
         status = self._proc.wait()
+        self._watchdog.stop()
         if self._feeder is not None:
             self._feeder.join()
         self.stdout.close()
@@ -226,14 +255,87 @@ class GitStream:
         return self._proc.wait()
 
     @property
+    def stalled(self) -> bool:
+        """git was stopped because it gave no output for STALL_SECONDS."""
+        return self._watchdog.fired
+
+    @property
     def failed(self) -> bool:
-        """git ended with an error that we did not cause by stopping it."""
+        """git ended with an error (or stalled) and not because we stopped it on purpose."""
+        if self.stalled:
+            return True
         code = self._proc.poll()
         return code not in (0, None) and not self.killed
 
     def complaint(self) -> str:
-        self._errors.seek(0)
-        return complaint(self._errors.read(65536))
+        if self.stalled:
+            return (
+                f"git {self.command} gave no output for {self._watchdog.seconds:g}s and was "
+                "stopped (a FIFO or device where git expects a file?)"
+            )
+        return complaint(self._stderr_tail())
+
+    def warnings(self) -> list[str]:
+        """git's ``warning:`` lines, without the prefix."""
+        lines = self._stderr_tail().decode("utf-8", "backslashreplace").splitlines()
+        return [ln[len("warning: ") :].strip() for ln in lines if ln.startswith("warning: ")]
+
+    def _stderr_tail(self) -> bytes:
+        size = self._errors.seek(0, os.SEEK_END)
+        self._errors.seek(max(0, size - 65536))
+        return self._errors.read()
+
+
+class _Watchdog:
+    """Kills a process once a single wait for its output has lasted ``seconds``."""
+
+    def __init__(self, proc: subprocess.Popen[bytes], seconds: float) -> None:
+        self.proc = proc
+        self.seconds = seconds
+        self.waiting_since: float | None = None
+        self.fired = False
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        interval = min(1.0, self.seconds / 4)
+        while not self._stopped.wait(interval):
+            since = self.waiting_since
+            if since is not None and time.monotonic() - since > self.seconds:
+                if self.proc.poll() is None:
+                    self.fired = True
+                    self.proc.kill()
+                return
+
+    def stop(self) -> None:
+        self._stopped.set()
+
+
+class _WatchedPipe(io.RawIOBase):
+    """git's stdout, timing every read that has to wait for git."""
+
+    def __init__(self, pipe: IO[bytes], watchdog: _Watchdog) -> None:
+        super().__init__()
+        self._pipe = pipe
+        self._watchdog = watchdog
+
+    def readable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return self._pipe.fileno()
+
+    def readinto(self, buffer: Any) -> int:
+        self._watchdog.waiting_since = time.monotonic()
+        try:
+            return self._pipe.readinto(buffer)  # type: ignore[attr-defined, no-any-return]
+        finally:
+            self._watchdog.waiting_since = None
+
+    def close(self) -> None:
+        self._pipe.close()
+        super().close()
 
 
 def _widen(pipe: IO[bytes]) -> None:

@@ -81,8 +81,9 @@ def walk(root: str, problems: Problems, max_file_size: int) -> Iterator[FileBatc
 def batches_for(
     root: str, relative_paths: Sequence[str], max_file_size: int
 ) -> Iterator[FileBatch]:
-    """Batches for a chosen list of files under ``root`` (e.g. a work tree's changed files)."""
-    files = [(os.path.join(root, rel), rel) for rel in sorted(relative_paths)]
+    """Batches for a chosen list of files under ``root`` (e.g. a work tree's changed files).
+    A name that is not valid UTF-8 is shown escaped, as ``walk`` shows it."""
+    files = [(os.path.join(root, rel), _display_name(rel)) for rel in sorted(relative_paths)]
     for i in range(0, len(files), BATCH_FILES):
         yield FileBatch(
             root=root, files=tuple(files[i : i + BATCH_FILES]), max_file_size=max_file_size

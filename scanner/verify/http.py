@@ -191,7 +191,10 @@ class HttpClient:
         self.gate.wait(host)
         with self._lock:
             self.sent[host] += 1
-        proxies = {} if is_loopback(host) else requests.utils.get_environ_proxies(url)
+        # Loopback (where plain http is allowed) never goes through a proxy: ``host`` carries
+        # the port, so ask about the bare host name.
+        loopback = is_loopback(urlsplit(url).hostname)
+        proxies = {} if loopback else requests.utils.get_environ_proxies(url)
         started = time.monotonic()
         try:
             response = self._session().request(
