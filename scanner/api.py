@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 
 from scanner.baseline import load_baseline
 from scanner.config import Config
@@ -25,16 +26,16 @@ def scan(paths: Sequence[str | os.PathLike[str]], config: Config | None = None) 
     config = config or Config()
     started = time.monotonic()
     load_ruleset(config.ruleset, config.rules_dir)  # fail fast on bad rules, before any work
-    spec = EngineSpec(
-        ruleset=config.ruleset,
-        rules_dir=config.rules_dir,
-        baseline=load_baseline(config.baseline) if config.baseline else frozenset(),
-        explain=config.explain,
-        archives=config.archives,
-    )
     roots = [os.fspath(p) for p in paths]
     for root in roots:
         check_path(root)
+    spec = EngineSpec(
+        ruleset=config.ruleset,
+        rules_dir=config.rules_dir,
+        baseline=frozenset().union(*(load_baseline(p) for p in baselines(roots, config))),
+        explain=config.explain,
+        archives=config.archives,
+    )
     problems = Problems()
     progress = Progress.for_terminal(config.progress)
     outcome = run_tasks(
@@ -77,6 +78,19 @@ def _tasks(
 ) -> Iterator[Task]:
     for root in roots:
         yield from plan(root, config, problems, progress)
+
+
+BASELINE_FILE = ".leakstop-baseline.json"
+
+
+def baselines(roots: Sequence[str], config: Config) -> list[Path]:
+    """The baseline the user named, else each scanned directory's own baseline file."""
+    if config.baseline is not None:
+        return [config.baseline]
+    if not config.auto_baseline:
+        return []
+    found = [Path(root) / BASELINE_FILE for root in roots if os.path.isdir(root)]
+    return [path for path in found if path.is_file()]
 
 
 def check_path(root: str) -> None:

@@ -126,8 +126,15 @@ def scan(
         Path | None, typer.Option("--rules", metavar="DIR", help="Extra rule files, always on.")
     ] = None,
     baseline: Annotated[
-        Path | None, typer.Option(help="Ignore the findings this baseline accepts.")
+        Path | None,
+        typer.Option(
+            help="Ignore the findings this baseline accepts (default: a scanned directory's "
+            ".leakstop-baseline.json, if it has one)."
+        ),
     ] = None,
+    no_baseline: Annotated[
+        bool, typer.Option("--no-baseline", help="Use no baseline, not even the default one.")
+    ] = False,
     show_secrets: Annotated[
         bool, typer.Option("--show-secrets", help="Print secrets in full (never the default).")
     ] = False,
@@ -185,6 +192,7 @@ def scan(
             commit_range=commit_range,
             staged=staged,
             baseline=baseline,
+            auto_baseline=not no_baseline,
             show_secrets=show_secrets,
             jobs=jobs,
             max_file_size=max_file_size,

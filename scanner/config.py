@@ -36,6 +36,9 @@ class Config:
     commit_range: str | None = None
     staged: bool = False
     baseline: Path | None = None
+    auto_baseline: bool = True
+    """Without ``baseline``, use ``.leakstop-baseline.json`` at the root of a scanned directory
+    when there is one (as a repository keeps its accepted findings next to its code)."""
     show_secrets: bool = False
     jobs: int = 0
     """Worker processes; 0 means one per core."""

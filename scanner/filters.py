@@ -54,7 +54,7 @@ _REPEATED = re.compile(r"(.)\1{5,}")
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _DOTTED_IDENTIFIER = re.compile(r"^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+$")
 # Source files of languages where a literal is always quoted: an unquoted value there is an
-# identifier or an expression (minified bundles: ``clientSecret:_0x4f2a91c3b7d1``).
+# identifier or an expression (minified bundles: ``clientSecret: _0x…`` obfuscator names).
 _CODE_FILE = re.compile(
     r"\.(?:[cm]?js|jsx|tsx?|py|java|kts?|go|cs|rb|php|swift|scala|rs|dart|groovy|c|h|cc|cpp|hpp|"
     r"m|mm|tf|hcl)$",
@@ -101,8 +101,9 @@ def code_reference(c: Candidate) -> bool:
     """An unquoted value that is code, not a literal: a call, an index, an attribute path or an
     environment lookup (``os.environ[...]``, ``settings.CLIENT_SECRET``, ``getSecret()``), or
     an unquoted operand in source code, outside comments and strings: literals there are
-    quoted, so ``clientSecret:_0x4f2a91c3b7d1,`` in a bundle or ``client_secret=token_v2)`` in
-    a call is an identifier. (At the end of a line it may be a heredoc or docstring: kept.)"""
+    quoted, so an obfuscated ``_0x…`` name after ``clientSecret:`` in a bundle, or a variable
+    passed as ``client_secret`` in a call, is an identifier. (At the end of a line it may be
+    a heredoc or docstring: kept.)"""
     if c.rule.kind == "private-key":
         return False
     if _ENV_LOOKUP.search(c.secret):

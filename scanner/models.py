@@ -148,5 +148,12 @@ def secret_hash(secret: str) -> str:
 
 
 def make_fingerprint(rule_id: str, normalized_secret: str) -> str:
-    """A location-independent id for a credential under a rule: the rule id and a secret hash."""
-    return f"{rule_id}:{secret_hash(normalized_secret)[:32]}"
+    """A location-independent id for a credential under a rule: the rule id and a secret hash.
+    Joined by '/', never ':' or '=': ``…-client-secret:<hex>`` would read as an assignment, and
+    leakstop would report its own reports and baselines."""
+    return f"{rule_id}/{secret_hash(normalized_secret)[:32]}"
+
+
+def fingerprint_hash(fingerprint: str) -> str:
+    """The secret-hash part of a fingerprint (also of the older ``rule:hash`` form)."""
+    return fingerprint.replace(":", "/").rsplit("/", 1)[-1]

@@ -134,3 +134,15 @@ def test_python_dash_m_scanner_works(leaky):
     )
     assert done.returncode == 1, done.stderr
     assert "google-oauth-client-secret" in done.stdout
+
+
+def test_a_directory_s_own_baseline_is_used_unless_told_not_to(leaky, tmp_path):
+    root, _ = leaky
+    report = tmp_path / "report.json"
+    runner.invoke(app, ["scan", str(root), "-f", "json", "-o", str(report)])
+    done = runner.invoke(
+        app, ["baseline", str(report), "--output", str(root / ".leakstop-baseline.json")]
+    )
+    assert done.exit_code == 0, done.output
+    assert runner.invoke(app, ["scan", str(root)]).exit_code == 0
+    assert runner.invoke(app, ["scan", str(root), "--no-baseline"]).exit_code == 1

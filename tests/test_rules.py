@@ -111,3 +111,19 @@ def test_a_rule_that_misses_its_example_is_reported(tmp_path):
     rule = load_rules(_write(tmp_path, body))[0]
     problems = check_rule(rule)
     assert len(problems) == 1 and "example 1 not found" in problems[0].message
+
+
+def test_a_low_entropy_numeric_salesforce_secret_is_still_found():
+    """19 random digits can carry as little as 2.4 bits per digit; the rule must still report
+    them next to a consumer key. Built at run time so this file stays scan-clean."""
+    from scanner.engine import Engine
+    from scanner.models import Blob, Origin
+    from scanner.samples import expand
+
+    digits = "56058881" + "16461664164"
+    text = expand("salesforce.consumer.key=3MVG9«alnum:80»\n", "sf") + (
+        "salesforce.consumer.secret=" + digits + "\n"
+    )
+    engine = Engine(load_ruleset("default"))
+    found = engine.scan(Blob(data=text.encode(), origin=Origin(source="file", path="x"))).findings
+    assert [(f.rule_id, f.secret) for f in found] == [("salesforce-consumer-secret", digits)]

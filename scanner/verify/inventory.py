@@ -8,7 +8,7 @@ secret's SHA-256). A private key matches by its RFC 7638 thumbprint in ``jwk_thu
 
 from __future__ import annotations
 
-from scanner.models import secret_hash
+from scanner.models import fingerprint_hash, secret_hash
 from scanner.registry import Client, Registry
 
 FINGERPRINT_HASH_LENGTH = 32
@@ -33,7 +33,7 @@ class Inventory:
         """Clients that registered this secret (by its hash, else by the fingerprint's)."""
         if secret:
             return tuple(self._secrets.get(secret_hash(secret), ()))
-        prefix = fingerprint.rsplit(":", 1)[-1]
+        prefix = fingerprint_hash(fingerprint)
         if len(prefix) == FINGERPRINT_HASH_LENGTH:
             return tuple(self._prefixes.get(prefix.lower(), ()))
         return ()

@@ -56,7 +56,7 @@ def test_dry_run_prints_the_plan_and_changes_nothing(tmp_path, oidc_server_rotat
         client = case.clients[name]
         line = next(line for line in out.splitlines() if client.client_id in line)
         assert line.startswith(f"[would act] {action} client={client.client_id}")
-        assert f"owner=team-{name}" in line and "fingerprint=generic-client-secret:" in line
+        assert f"owner=team-{name}" in line and "fingerprint=generic-client-secret/" in line
         assert f"endpoint: {client.registration_client_uri}" in out
     assert "[skip] none client=" in out and 'revoke = "none": never touched' in out
     assert "dry run, nothing changed (run with --yes to act)" in out

@@ -109,7 +109,7 @@ def test_the_engine_never_raises_on_random_bytes(data: bytes) -> None:
 def test_the_engine_never_raises_on_rule_shaped_bytes(data: bytes, path: str) -> None:
     result = engine().scan(blob(data, path))
     for finding in result.findings:
-        assert finding.secret and finding.fingerprint.startswith(finding.rule_id + ":")
+        assert finding.secret and finding.fingerprint.startswith(finding.rule_id + "/")
 
 
 def _zip_every_method(files: dict[str, str]) -> bytes:

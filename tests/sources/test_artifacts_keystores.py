@@ -40,7 +40,7 @@ def test_pkcs12_with_an_empty_password_reports_the_usable_key():
     attrs = found.attrs
     assert attrs["protection"] == "empty-password" and attrs["entry"] == "1"
     assert attrs["alias"] == "signing" and attrs["algorithm"] == "EC"
-    assert found.fingerprint == f"private-key-pkcs12:{_hash(attrs['jwk_thumbprint'])}"
+    assert found.fingerprint == f"private-key-pkcs12/{_hash(attrs['jwk_thumbprint'])}"
     assert keys.load_private_key(found.secret) is not None  # verification can sign with it
     assert "empty password" in (found.origin.note or "")
 
