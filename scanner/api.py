@@ -70,6 +70,7 @@ def result_from(outcome: Outcome, seconds: float) -> ScanResult:
             dropped=tuple(sorted(outcome.dropped.items())),
             seconds=seconds,
         ),
+        explained=tuple(sorted(outcome.explained, key=lambda item: item[1].sort_key())),
     )
 
 

@@ -232,6 +232,7 @@ def emit(
     from scanner.rules import load_ruleset
 
     warn_all(result)
+    explain_all(result, show_secrets)
     rules = (
         {c.rule.id: c.rule for c in load_ruleset(ruleset, rules_dir).rules}
         if fmt == "sarif"
@@ -255,6 +256,19 @@ def open_output(path: Path) -> TextIO:
     # A stray undecodable byte (kept as a surrogate escape) is written as \udcXX text rather
     # than ending the run with a traceback and half a report.
     return path.open("w", encoding="utf-8", errors="backslashreplace", newline="\n")
+
+
+def explain_all(result: ScanResult, show_secrets: bool) -> None:
+    """``--explain``: one line on stderr per dropped candidate (secret redacted)."""
+    from scanner.redact import shown
+    from scanner.report.text import location
+
+    for reason, f in result.explained:
+        typer.echo(
+            f"leakstop: dropped ({reason}): {f.rule_id} at {location(f)}: "
+            f"{shown(f.secret, f.kind, show_secrets)}",
+            err=True,
+        )
 
 
 def warn_all(result: ScanResult) -> None:

@@ -140,6 +140,8 @@ class Summary:
 class ScanResult:
     findings: tuple[Finding, ...]
     summary: Summary
+    explained: tuple[tuple[str, Finding], ...] = ()
+    """With ``Config.explain``: each candidate a filter or check dropped, and why."""
 
 
 def secret_hash(secret: str) -> str:

@@ -146,3 +146,11 @@ def test_a_directory_s_own_baseline_is_used_unless_told_not_to(leaky, tmp_path):
     assert done.exit_code == 0, done.output
     assert runner.invoke(app, ["scan", str(root)]).exit_code == 0
     assert runner.invoke(app, ["scan", str(root), "--no-baseline"]).exit_code == 1
+
+
+def test_explain_lists_what_filters_dropped(tmp_path):
+    (tmp_path / "app.env").write_text("CLIENT_SECRET=your-client-secret-here-1\n")
+    done = runner.invoke(app, ["scan", str(tmp_path), "--explain"])
+    assert done.exit_code == 0
+    assert "dropped (placeholder): generic-client-secret at app.env:1:" in done.stderr
+    assert "your-client-secret-here-1" not in done.stderr
