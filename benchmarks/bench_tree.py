@@ -19,8 +19,9 @@ import shutil
 import subprocess
 import sys
 import sysconfig
-import time
 from pathlib import Path
+
+from timing import best, peak_rss_mib, run
 
 HERE = Path(__file__).resolve().parent
 WORK = HERE / ".work" / "tree"
@@ -116,41 +117,6 @@ def plant(directory: Path) -> None:
 def run_cat(files: list[str]) -> None:
     for i in range(0, len(files), 2000):
         subprocess.run(["cat", *files[i : i + 2000]], stdout=subprocess.DEVNULL, check=True)
-
-
-# Measure what an installed tool costs: with bytecode cached (some shells export
-# PYTHONDONTWRITEBYTECODE, which would recompile every module on every run).
-ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-
-
-def run(command: list[str], expect: tuple[int, ...] = (0,)) -> None:
-    done = subprocess.run(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False, env=ENV
-    )
-    if done.returncode not in expect:
-        raise SystemExit(f"{command} exited {done.returncode}: {done.stderr.decode()[-500:]}")
-
-
-def best(repeat: int, fn: object) -> float:
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        fn()  # type: ignore[operator]
-        times.append(time.perf_counter() - started)
-    return min(times)
-
-
-def peak_rss_mib(command: list[str]) -> float:
-    """Peak RSS of the command and its workers, measured in a fresh child."""
-    probe = (
-        "import resource, subprocess, sys;"
-        "subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, check=False);"
-        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", probe, *command], capture_output=True, text=True, check=True, env=ENV
-    )
-    return int(out.stdout.strip()) / 1024
 
 
 if __name__ == "__main__":
