@@ -16,7 +16,7 @@ import struct
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Final, ParamSpec, TypeAlias, TypeVar
+from typing import Any, Final, ParamSpec, TypeAlias, TypeVar
 
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
@@ -31,7 +31,6 @@ from cryptography.hazmat.primitives.asymmetric import (
 )
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes, PublicKeyTypes
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-from cryptography.hazmat.primitives.serialization import pkcs12
 
 PrivateKey: TypeAlias = PrivateKeyTypes
 PublicKey: TypeAlias = PublicKeyTypes
@@ -1191,7 +1190,7 @@ def _open_pkcs12(data: bytes, passwords: Iterable[bytes]) -> Pkcs12Result:
                 return Pkcs12Result(opened=False, password_kind=None, is_pkcs12=True)
             attempts_left -= 1
             try:
-                bundle = pkcs12.load_pkcs12(der, variant)
+                bundle = _pkcs12().load_pkcs12(der, variant)
             except ValueError:
                 continue
             key = bundle.key
@@ -1568,3 +1567,11 @@ def _looks_random(data: bytes) -> bool:
     sample = data[:4096]
     expected = 256 * (1 - (255 / 256) ** len(sample))
     return len(set(sample)) >= 0.6 * expected
+
+
+def _pkcs12() -> Any:
+    """cryptography's PKCS#12 module, imported on first use: it pulls in all of X.509
+    (~40 ms), which scans without keystores never need."""
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    return pkcs12
