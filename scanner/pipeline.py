@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import itertools
 import multiprocessing
-import os
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -128,7 +127,6 @@ _WORKER: tuple[Engine, ArchiveLimits, Expander] | None = None
 
 def _init_worker(spec: EngineSpec, expander: Expander) -> None:
     global _WORKER
-    os.environ.setdefault("PYTHONHASHSEED", "0")
     if _WORKER is None:  # spawned, not forked: build the engine here, once per worker
         _WORKER = (spec.build(), spec.archives, expander)
 

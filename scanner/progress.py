@@ -23,9 +23,6 @@ class Progress:
         """A Progress when stderr is a terminal and the user did not turn it off, else None."""
         return cls() if enabled and sys.stderr.isatty() else None
 
-    def set_total(self, total_bytes: int) -> None:
-        self.total_bytes = total_bytes
-
     def add_total(self, size: int) -> None:
         """Grow the expected total as sources learn their size (one PATH after another)."""
         self.total_bytes = (self.total_bytes or 0) + size
