@@ -308,14 +308,17 @@ class _SegmentedWalk:
                 intro = Introduction(commit.commit, commit.author, commit.date, _path(second))
                 with self.lock:
                     found[target] = intro
-                    covered = self._covered()  # stops later segments that are not needed
-                    if covered or len(found) == len(self.wanted):
+                    prefix = self._covered()  # stops later segments that are not needed
+                    # This segment may stop only once segments 0..k place every blob: while
+                    # that prefix is incomplete, a blob a later segment placed may still turn
+                    # up earlier here (a blob re-added later at a new path).
+                    if (prefix is not None and prefix <= k + 1) or len(found) == len(self.wanted):
                         return True
         return False
 
-    def _covered(self) -> bool:
-        """Whether the segments up to some point place every blob; if so, stop the ones
-        after it. Called with the lock held."""
+    def _covered(self) -> int | None:
+        """How many leading segments place every blob together (None: not yet); the ones
+        after them are stopped. Called with the lock held."""
         placed: set[bytes] = set()
         for k, found in enumerate(self.found):
             placed.update(found)
@@ -324,8 +327,8 @@ class _SegmentedWalk:
                 for stream in self.streams[k + 1 :]:
                     if stream is not None:
                         stream.kill()
-                return True
-        return False
+                return k + 1
+        return None
 
     def result(self) -> dict[str, Introduction]:
         placed: dict[str, Introduction] = {}

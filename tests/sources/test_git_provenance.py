@@ -135,3 +135,25 @@ def test_ident_and_iso_date() -> None:
     assert ident(header, b"tagger ") == (None, None)
     assert iso_date(b"1700000000 -0800") == "2023-11-14T14:13:20-08:00"
     assert iso_date(b"garbage") is None
+
+
+def test_a_segment_keeps_reading_while_its_prefix_is_incomplete() -> None:
+    """Segment 1 has placed blob C (re-added late at a new path); segment 0 then places B,
+    so segments 0..1 cover every blob. Segment 0 must still read on: C's real introduction
+    is later in segment 0, before anything segment 1 saw."""
+    walk = provenance._SegmentedWalk({B.encode(), C.encode()}, 2)
+    walk.found[1][C.encode()] = provenance.Introduction("f" * 40, "x <x>", "2024-01-09", "late.py")
+    first, second = "1" * 40, "2" * 40
+    raw = (
+        f"\x01{first}\0Ann <ann@x>\x002024-01-01T00:00:00+00:00\0\0"
+        f":000000 100644 {Z} {B} A\0b.py\0"
+        f"\x01{second}\0Ann <ann@x>\x002024-01-02T00:00:00+00:00\0\0"
+        f":000000 100644 {Z} {C} A\0c.py\0"
+    ).encode()
+
+    class Stream:
+        stdout = io.BytesIO(raw)
+
+    walk._read(0, Stream())  # type: ignore[arg-type]
+    placed = walk.result()[C]
+    assert (placed.commit, placed.path) == (second, "c.py")
