@@ -145,10 +145,11 @@ def _scan_task(engine: Engine, task: Task, limits: ArchiveLimits, expander: Expa
             out.blobs += 1
             out.bytes += len(blob.data)
             scanned = engine.scan(blob)
-            out.findings.extend(scanned.findings)
-            out.errors.extend(scanned.errors)
-            out.dropped.update(scanned.dropped)
-            out.explained.extend(scanned.explained)
+            if scanned.findings or scanned.dropped or scanned.errors:  # most blobs: nothing
+                out.findings.extend(scanned.findings)
+                out.errors.extend(scanned.errors)
+                out.dropped.update(scanned.dropped)
+                out.explained.extend(scanned.explained)
     out.errors.extend(problems.errors)
     out.skipped.extend(problems.skipped)
     return out

@@ -7,6 +7,7 @@ from __future__ import annotations
 import struct
 
 from scanner.sources import keystores
+from scanner.sources.strings import SNIFF_BYTES
 
 ZIP_SUFFIXES = (
     ".zip", ".jar", ".war", ".ear", ".aar", ".apk", ".apks", ".aab", ".ipa", ".whl", ".egg",
@@ -71,6 +72,24 @@ def sniff(data: bytes, name: str = "") -> str | None:
     if zip_prefix_length(data) is not None:
         return "zip"  # a zip with something in front: self-extracting, launcher script, crx
     return None
+
+
+# The first byte of every format `sniff` knows by a magic number: zip, gzip, bzip2, xz, zstd,
+# 7z, RAR, JKS, JCEKS and PKCS#12 (DER).
+_MAGIC_FIRST_BYTES = frozenset(b"P\x1fB\xfd(7R\xfe\xce0")
+_HINTED_SUFFIXES = (*(s for suffixes, _ in NAME_HINTS for s in suffixes), ".map")
+
+
+def plain(data: bytes, name: str = "") -> bool:
+    """True when ``sniff`` would say None, ``expected_format`` would say None and the content
+    is text (no NUL byte in the places sniffing looks): decided with a few byte tests, so the
+    common case, a source file, skips the full sniff. False means "look closer", not
+    "container"."""
+    if not data or data[0] in _MAGIC_FIRST_BYTES or data[257:262] == b"ustar":
+        return False
+    if b"\x00" in data[:SNIFF_BYTES] or data.find(b"\x00", max(0, len(data) - _EOCD_REACH)) >= 0:
+        return False
+    return not name.lower().endswith(_HINTED_SUFFIXES)
 
 
 def expected_format(name: str) -> str | None:
