@@ -15,8 +15,9 @@ from scanner.models import Finding, ScanResult, Summary
 from scanner.pipeline import EngineSpec, Outcome, Task, run_tasks
 from scanner.progress import Progress
 from scanner.rules import load_ruleset
-from scanner.sources import artifacts, git, tree
+from scanner.sources import expander, tree
 from scanner.sources.base import Problems
+from scanner.sources.gitrepo import repository_at
 
 
 def scan(paths: Sequence[str | os.PathLike[str]], config: Config | None = None) -> ScanResult:
@@ -42,12 +43,17 @@ def scan(paths: Sequence[str | os.PathLike[str]], config: Config | None = None) 
         _tasks(roots, config, problems, progress),
         spec,
         jobs=config.effective_jobs,
-        expander=artifacts.expand,
+        expander=expander.expand,
         progress=progress,
     )
     if progress:
         progress.finish()
-    outcome.findings = git.attach_provenance(outcome.findings, problems, config.effective_jobs)
+    if any(f.origin.source != "file" for f in outcome.findings):  # only git has provenance
+        from scanner.sources import provenance  # loaded only when a repository was scanned
+
+        outcome.findings = provenance.attach_provenance(
+            outcome.findings, problems, config.effective_jobs
+        )
     outcome.errors[:0] = problems.errors
     outcome.skipped[:0] = problems.skipped
     return result_from(outcome, time.monotonic() - started)
@@ -109,8 +115,10 @@ def plan(
 ) -> Iterator[Task]:
     """The tasks that scan one PATH argument: a repository's history (or a range of it, or
     its index) plus its work tree's changes; otherwise the files under it."""
-    repo = git.repository_at(root, config, problems)
+    repo = repository_at(root, config, problems)
     if repo is not None:
+        from scanner.sources import git  # the history planner: only repositories need it
+
         yield from git.plan(repo, config, problems, progress)
         return
     yield from tree.walk(root, problems, config.max_file_size)

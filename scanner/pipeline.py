@@ -9,7 +9,6 @@ come back. Results are merged in task order and sorted, so output is identical f
 from __future__ import annotations
 
 import itertools
-import multiprocessing
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -112,6 +111,8 @@ def run_tasks(
         return total
     global _WORKER
     _WORKER = (spec.build(), spec.archives, expander)  # inherited by forked workers
+    import multiprocessing  # only a pool needs it: small scans never load it
+
     ctx = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
     with ctx.Pool(jobs, initializer=_init_worker, initargs=(spec, expander)) as pool:
         for done in pool.imap(_run_in_worker, tasks, chunksize=1):

@@ -62,13 +62,6 @@ UTF16_DOCUMENT_NOTE = "UTF-16 text, re-encoded as UTF-8; lines as in the file"
 
 def expand(blob: Blob, limits: ArchiveLimits, problems: Problems) -> Iterator[Blob]:
     """The blob's scannable forms and, recursively, every member of every container in it."""
-    data = blob.data
-    if (
-        formats.plain(data, _last_segment(blob.origin.path))
-        and b"sourceMappingURL=data:" not in data
-    ):
-        yield blob  # plain text, most of what is scanned: nothing to open or convert
-        return
     walk = _Walk(blob, limits, problems)
     try:
         yield from walk.visit(blob)

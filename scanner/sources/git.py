@@ -14,7 +14,7 @@ import os
 from collections.abc import Iterable, Iterator, Mapping
 
 from scanner.config import Config
-from scanner.errors import ConfigError, SourceError
+from scanner.errors import ConfigError
 from scanner.models import Origin
 from scanner.pipeline import Task
 from scanner.progress import Progress
@@ -26,7 +26,7 @@ from scanner.sources.gitobjects import (
     list_objects,
     object_batches,
 )
-from scanner.sources.gitrepo import Repository, open_repository
+from scanner.sources.gitrepo import Repository, open_repository, repository_at
 from scanner.sources.gitsafe import GitError
 from scanner.sources.provenance import attach_provenance, walk_changes
 
@@ -38,27 +38,6 @@ SHALLOW_WARNING = (
 )
 REGULAR_FILE_MODES = frozenset({b"100644", b"100755"})
 BLOB_MODES = frozenset({b"100644", b"100755", b"120000"})
-
-
-def repository_at(root: str, config: Config, problems: Problems) -> Repository | None:
-    """The repository to scan at ``root``, or None to scan ``root`` as plain files. A ``.git``
-    that git cannot read is a warning and the files are scanned, unless ``--range`` or
-    ``--staged`` needs the repository."""
-    needs_git = bool(config.staged or config.commit_range)
-    if not (config.history or needs_git):
-        return None
-    try:
-        repo = open_repository(root)
-    except GitError as exc:
-        if needs_git:
-            raise
-        problems.error(f"{exc}; scanned its files only")
-        return None
-    if repo is None and needs_git:
-        raise SourceError(
-            f"{root}: not the top of a git repository (--staged and --range need one)"
-        )
-    return repo
 
 
 def plan(

@@ -7,6 +7,9 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from scanner.config import Config
+from scanner.errors import SourceError
+from scanner.sources.base import Problems
 from scanner.sources.gitsafe import GitError, GitStream, run_git
 
 
@@ -66,12 +69,35 @@ class Repository:
         return GitStream(args, git_dir=self.git_dir, input=input)
 
 
+def repository_at(root: str, config: Config, problems: Problems) -> Repository | None:
+    """The repository to scan at ``root``, or None to scan ``root`` as plain files. A ``.git``
+    that git cannot read is a warning and the files are scanned, unless ``--range`` or
+    ``--staged`` needs the repository."""
+    needs_git = bool(config.staged or config.commit_range)
+    if not (config.history or needs_git):
+        return None
+    try:
+        repo = open_repository(root)
+    except GitError as exc:
+        if needs_git:
+            raise
+        problems.error(f"{exc}; scanned its files only")
+        return None
+    if repo is None and needs_git:
+        raise SourceError(
+            f"{root}: not the top of a git repository (--staged and --range need one)"
+        )
+    return repo
+
+
 def open_repository(root: str) -> Repository | None:
     """The repository whose work tree top (or git directory) is ``root``, or None when ``root``
     is not one (a plain directory, a file, or a subdirectory of a work tree). Raises GitError
     when ``root`` clearly is a repository that git cannot read."""
     if not os.path.isdir(root) or os.path.islink(root):
         return None
+    if not _looks_like_repository(root):
+        return None  # neither a work tree top nor a git directory: no need to ask git
     try:
         out = run_git(
             [
@@ -86,9 +112,7 @@ def open_repository(root: str) -> Repository | None:
             cwd=root,
         )
     except GitError as exc:
-        if _looks_like_repository(root):
-            raise GitError(f"{root}: not a readable git repository: {exc}") from None
-        return None
+        raise GitError(f"{root}: not a readable git repository: {exc}") from None
     fields = out.decode("utf-8", "surrogateescape").split("\n")
     if len(fields) < 6:
         return None

@@ -1,0 +1,27 @@
+"""The pipeline's Expander: plain text, most of what a scan reads, passes straight through;
+anything else goes to the artifacts reader (archives, keystores, images, UTF-16), which is
+imported on the first blob that needs it, so scans of source trees never load it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from scanner.config import ArchiveLimits
+from scanner.models import Blob
+from scanner.sources import formats
+from scanner.sources.base import Problems
+
+INLINE_SOURCE_MAP = b"sourceMappingURL=data:"
+
+
+def expand(blob: Blob, limits: ArchiveLimits, problems: Problems) -> Iterator[Blob]:
+    """The blob's scannable forms: itself when it is plain text, else what
+    ``artifacts.expand`` makes of it."""
+    data = blob.data
+    name = (blob.origin.path or "").rsplit("!", 1)[-1]
+    if formats.plain(data, name) and INLINE_SOURCE_MAP not in data:
+        yield blob
+        return
+    from scanner.sources import artifacts  # loaded on first need
+
+    yield from artifacts.expand(blob, limits, problems)
