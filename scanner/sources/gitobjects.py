@@ -9,7 +9,6 @@ costs a warning and a restart of the stream after it, never the scan.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -23,8 +22,7 @@ from scanner.sources.gitrepo import Repository
 # amortise starting a cat-file (a few ms), small enough to balance workers and move progress.
 TASK_BYTES = 32 << 20
 TASK_OBJECTS = 50_000
-_LISTED = re.compile(rb"^([0-9a-f]{40,64}) (?:blob|commit|tag) ([0-9]+)$", re.MULTILINE)
-_UNREADABLE = re.compile(rb"^([0-9a-f]{40,64}) missing$", re.MULTILINE)
+_SCANNED_TYPES = frozenset({b"blob", b"commit", b"tag"})
 LIST_CHUNK = 1 << 20
 # A stream that dies this many times in a row without delivering an object is given up on.
 MAX_BARREN_RESTARTS = 3
@@ -45,12 +43,8 @@ def list_all_objects(repo: Repository, problems: Problems) -> Iterator[tuple[byt
         tail = b""
         while chunk := git.stdout.read(LIST_CHUNK):
             block, _, tail = (tail + chunk).rpartition(b"\n")
-            for oid, size in _LISTED.findall(block):
-                yield oid, int(size)
-            _unreadable(block, problems)
-        for oid, size in _LISTED.findall(tail):
-            yield oid, int(size)
-        _unreadable(tail, problems)
+            yield from _listed(block, problems)
+        yield from _listed(tail, problems)
         git.finish()
         if git.failed:
             problems.error(
@@ -59,10 +53,18 @@ def list_all_objects(repo: Repository, problems: Problems) -> Iterator[tuple[byt
             )
 
 
-def _unreadable(block: bytes, problems: Problems) -> None:
-    """Report ``<id> missing`` lines: listed by git, yet their header cannot be read."""
-    for oid in _UNREADABLE.findall(block):
-        problems.error(unreadable(oid))
+def _listed(block: bytes, problems: Problems) -> Iterator[tuple[bytes, int]]:
+    """(id, size) of the blobs, commits and tags in lines of ``--batch-check`` output; trees
+    are left out. A ``<id> missing`` line (listed by git, yet its header cannot be read) is
+    reported. Split, not a multi-line regex: a listing has a line per object, millions in a
+    big history, and a regex anchored at each line start tries every byte."""
+    for line in block.split(b"\n"):
+        parts = line.split(b" ")
+        if len(parts) == 3:
+            if parts[1] in _SCANNED_TYPES and parts[2].isdigit():
+                yield parts[0], int(parts[2])
+        elif len(parts) == 2 and parts[1] == b"missing":
+            problems.error(unreadable(parts[0]))
 
 
 def unreadable(oid: bytes, reason: str = "") -> str:
