@@ -87,7 +87,11 @@ def plain(data: bytes, name: str = "") -> bool:
     "container"."""
     if not data or data[0] in _MAGIC_FIRST_BYTES or data[257:262] == b"ustar":
         return False
-    if b"\x00" in data[:SNIFF_BYTES] or data.find(b"\x00", max(0, len(data) - _EOCD_REACH)) >= 0:
+    # Where the sniff looks for NUL bytes: the head (binary content) and the zip tail. Bounds,
+    # not slices: a slice would copy the bytes first.
+    if data.find(b"\x00", 0, SNIFF_BYTES) >= 0:
+        return False
+    if data.find(b"\x00", max(SNIFF_BYTES, len(data) - _EOCD_REACH)) >= 0:
         return False
     return not name.lower().endswith(_HINTED_SUFFIXES)
 
