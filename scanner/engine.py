@@ -47,6 +47,10 @@ class BlobScan:
     errors: list[str] = field(default_factory=list)
 
 
+NOTHING = BlobScan()
+"""The result for a blob without a keyword hit; shared, so callers only read it."""
+
+
 class Engine:
     """Runs a ruleset over blobs. Build one per process; it is reusable and stateless per blob."""
 
@@ -70,11 +74,11 @@ class Engine:
 
     def scan(self, blob: Blob) -> BlobScan:
         """Every finding in one blob, in offset order."""
-        result = BlobScan()
         data = blob.data
         hits = self.prefilter.hits(data)
         if not hits:
-            return result
+            return NOTHING  # most blobs: no keyword, nothing to build
+        result = BlobScan()
         offsets: dict[int, list[int] | None] = {}
         for kw, ends in hits.items():
             for i in self._rules_for_keyword[kw]:

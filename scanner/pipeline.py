@@ -36,7 +36,7 @@ class Task(Protocol):
 
 # Expands one blob into itself plus whatever it contains (archive members); the artifacts
 # source provides the real one, the identity is used when archive scanning is off.
-Expander = Callable[[Blob, ArchiveLimits, Problems], Iterator[Blob]]
+Expander = Callable[[Blob, ArchiveLimits, Problems], Iterable[Blob]]
 
 
 def no_expansion(blob: Blob, _limits: ArchiveLimits, _problems: Problems) -> Iterator[Blob]:

@@ -4,7 +4,7 @@ imported on the first blob that needs it, so scans of source trees never load it
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable
 
 from scanner.config import ArchiveLimits
 from scanner.models import Blob
@@ -14,14 +14,13 @@ from scanner.sources.base import Problems
 INLINE_SOURCE_MAP = b"sourceMappingURL=data:"
 
 
-def expand(blob: Blob, limits: ArchiveLimits, problems: Problems) -> Iterator[Blob]:
-    """The blob's scannable forms: itself when it is plain text, else what
-    ``artifacts.expand`` makes of it."""
+def expand(blob: Blob, limits: ArchiveLimits, problems: Problems) -> Iterable[Blob]:
+    """The blob's scannable forms: itself when it is plain text (a tuple, not a generator:
+    this runs once per blob), else what ``artifacts.expand`` makes of it."""
     data = blob.data
     name = (blob.origin.path or "").rsplit("!", 1)[-1]
     if formats.plain(data, name) and INLINE_SOURCE_MAP not in data:
-        yield blob
-        return
+        return (blob,)
     from scanner.sources import artifacts  # loaded on first need
 
-    yield from artifacts.expand(blob, limits, problems)
+    return artifacts.expand(blob, limits, problems)
