@@ -65,3 +65,6 @@ def register() -> None:
     """Make ``leakstop verify`` able to re-read git blobs and commit or tag messages."""
     register_reader("git", read_blob)
     register_reader("commit-message", read_message)
+
+
+register()  # on import: ``scanner.verify.reread`` imports this module for it

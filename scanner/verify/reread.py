@@ -114,8 +114,7 @@ def read_file(origin: Origin) -> bytes:
 
 register_reader("file", read_file)
 
-# The git source re-reads blobs and commit or tag messages (it imports this module's names,
-# all defined above, so the import sits here).
-from scanner.sources import gitreread  # noqa: E402
-
-gitreread.register()
+# The git source re-reads blobs and commit or tag messages: importing it registers its
+# readers. It imports this module's names, all defined above, so the import sits here; and
+# it registers itself, so either module may be imported first.
+from scanner.sources import gitreread  # noqa: E402, F401
