@@ -7,6 +7,7 @@ import os
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from scanner.baseline import load_baseline
 from scanner.config import Config
@@ -18,6 +19,9 @@ from scanner.rules import load_ruleset
 from scanner.sources import expander, tree
 from scanner.sources.base import Problems
 from scanner.sources.gitrepo import repository_at
+
+if TYPE_CHECKING:
+    from scanner.sources.provenance import HistoryMetadata
 
 
 def scan(paths: Sequence[str | os.PathLike[str]], config: Config | None = None) -> ScanResult:
@@ -39,21 +43,26 @@ def scan(paths: Sequence[str | os.PathLike[str]], config: Config | None = None) 
     )
     problems = Problems()
     progress = Progress.for_terminal(config.progress)
-    outcome = run_tasks(
-        _tasks(roots, config, problems, progress),
-        spec,
-        jobs=config.effective_jobs,
-        expander=expander.expand,
-        progress=progress,
-    )
-    if progress:
-        progress.finish()
-    if any(f.origin.source != "file" for f in outcome.findings):  # only git has provenance
-        from scanner.sources import provenance  # loaded only when a repository was scanned
-
-        outcome.findings = provenance.attach_provenance(
-            outcome.findings, problems, config.effective_jobs
+    prefetched: dict[str, HistoryMetadata] = {}
+    try:
+        outcome = run_tasks(
+            _tasks(roots, config, problems, progress, prefetched),
+            spec,
+            jobs=config.effective_jobs,
+            expander=expander.expand,
+            progress=progress,
         )
+        if progress:
+            progress.finish()
+        if any(f.origin.source != "file" for f in outcome.findings):  # only git has provenance
+            from scanner.sources import provenance  # loaded only when a repository was scanned
+
+            outcome.findings = provenance.attach_provenance(
+                outcome.findings, problems, config.effective_jobs, prefetched
+            )
+    finally:
+        for metadata in prefetched.values():
+            metadata.close()
     outcome.errors[:0] = problems.errors
     outcome.skipped[:0] = problems.skipped
     return result_from(outcome, time.monotonic() - started)
@@ -81,10 +90,14 @@ def result_from(outcome: Outcome, seconds: float) -> ScanResult:
 
 
 def _tasks(
-    roots: Sequence[str], config: Config, problems: Problems, progress: Progress | None
+    roots: Sequence[str],
+    config: Config,
+    problems: Problems,
+    progress: Progress | None,
+    prefetched: dict[str, HistoryMetadata] | None = None,
 ) -> Iterator[Task]:
     for root in roots:
-        yield from plan(root, config, problems, progress)
+        yield from plan(root, config, problems, progress, prefetched)
 
 
 BASELINE_FILE = ".leakstop-baseline.json"
@@ -111,14 +124,25 @@ def check_path(root: str) -> None:
 
 
 def plan(
-    root: str, config: Config, problems: Problems, progress: Progress | None = None
+    root: str,
+    config: Config,
+    problems: Problems,
+    progress: Progress | None = None,
+    prefetched: dict[str, HistoryMetadata] | None = None,
 ) -> Iterator[Task]:
     """The tasks that scan one PATH argument: a repository's history (or a range of it, or
-    its index) plus its work tree's changes; otherwise the files under it."""
+    its index) plus its work tree's changes; otherwise the files under it. For a whole
+    history, the metadata provenance will need starts loading into ``prefetched`` now, so
+    git reads it while the objects are scanned."""
     repo = repository_at(root, config, problems)
     if repo is not None:
         from scanner.sources import git  # the history planner: only repositories need it
 
+        whole_history = not (config.staged or config.commit_range)
+        if prefetched is not None and whole_history and root not in prefetched:
+            from scanner.sources.provenance import HistoryMetadata
+
+            prefetched[root] = HistoryMetadata(repo, problems)
         yield from git.plan(repo, config, problems, progress)
         return
     yield from tree.walk(root, problems, config.max_file_size)

@@ -220,7 +220,12 @@ class GitStream:
         )
         self.killed = False
         self._feeder: threading.Thread | None = None
-        if input is not None:
+        if input is not None and len(input) <= _room(self._proc.stdin):
+            # Fits in the empty pipe: written and closed now. No thread, and no write end
+            # left open for a process forked meanwhile (a worker) to hold, keeping git
+            # waiting for the end of its input.
+            _feed(self._proc.stdin, input)
+        elif input is not None:
             self._feeder = threading.Thread(
                 target=_feed, args=(self._proc.stdin, input), daemon=True
             )
@@ -343,6 +348,18 @@ def _widen(pipe: IO[bytes]) -> None:
     if fcntl is not None and hasattr(fcntl, "F_SETPIPE_SZ"):
         with contextlib.suppress(OSError):
             fcntl.fcntl(pipe.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+
+
+def _room(pipe: IO[bytes] | None) -> int:
+    """How many bytes a new, empty pipe takes before a write blocks, widened first (Linux);
+    0 when that cannot be known."""
+    if pipe is None or fcntl is None or not hasattr(fcntl, "F_GETPIPE_SZ"):
+        return 0
+    _widen(pipe)
+    try:
+        return int(fcntl.fcntl(pipe.fileno(), fcntl.F_GETPIPE_SZ))
+    except OSError:
+        return 0
 
 
 def _feed(pipe: IO[bytes] | None, data: bytes) -> None:

@@ -13,7 +13,7 @@ objects; the list of commit ids (41 bytes each) is the one thing held per commit
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import IO
 
@@ -84,11 +84,16 @@ class Ref:
 
 
 def attach_provenance(
-    findings: Iterable[Finding], problems: Problems, jobs: int = 1
+    findings: Iterable[Finding],
+    problems: Problems,
+    jobs: int = 1,
+    prefetched: Mapping[str, HistoryMetadata] | None = None,
 ) -> list[Finding]:
     """Findings with provenance filled in for those from git objects (and from archives
     inside them): commit, author, date, path and refs, or a note saying why there are none.
-    Other findings pass through. ``jobs`` git processes share the history walk."""
+    Other findings pass through. ``jobs`` git processes share the history walk;
+    ``prefetched`` holds the history metadata a scan started reading when it planned (by
+    the repository's root as given), read here instead of asking git again."""
     result: list[Finding] = []
     by_root: dict[str, list[Finding]] = {}
     for f in findings:
@@ -102,14 +107,80 @@ def attach_provenance(
         except GitError as exc:
             problems.error(f"{root}: no provenance: {exc}")
             repo = None
-        result.extend(_attach(repo, group, problems, jobs) if repo else group)
+        if repo is None:
+            result.extend(group)
+            continue
+        metadata = (prefetched or {}).get(root) or HistoryMetadata(repo, problems)
+        try:
+            result.extend(_attach(repo, group, problems, jobs, metadata))
+        finally:
+            metadata.close()
     return result
 
 
+class HistoryMetadata:
+    """What provenance reads about history besides the objects: the refs, the commit order
+    (oldest first, parents before children) and the child-to-parent stream that says which
+    refs reach a commit. A full-history scan creates it when it plans, so both git commands
+    run while the objects are scanned (until they are read, only their pipes fill); created
+    after the scan, it is the same reads done then. Close it in any case."""
+
+    def __init__(self, repo: Repository, problems: Problems) -> None:
+        self.refs = list_refs(repo, problems)
+        self._order: GitStream | None = None
+        self._topo: GitStream | None = None
+        try:
+            self._order = repo.stream(_order_args(self.refs))
+            self._topo = _topo_stream(repo, self.refs)
+        except GitError:  # git cannot even start: the reads below retry and report it
+            self.close()
+
+    def commit_order(self, repo: Repository) -> bytes:
+        """Every commit id, newline-terminated, oldest first; GitError if git failed."""
+        stream, self._order = self._order, None
+        if stream is None:
+            return repo.run(_order_args(self.refs))
+        with stream:
+            out = stream.stdout.read()
+            stream.finish()
+            if stream.failed:
+                raise GitError(stream.complaint() or "git rev-list failed")
+        return out
+
+    def take_topo(self) -> GitStream | None:
+        """The started ``rev-list --topo-order`` stream, for ``reaching_refs`` to read."""
+        stream, self._topo = self._topo, None
+        return stream
+
+    def close(self) -> None:
+        for stream in (self._order, self._topo):
+            if stream is not None:
+                stream.__exit__(None, None, None)
+        self._order = self._topo = None
+
+
+def _order_args(refs: list[Ref]) -> list[str]:
+    extra = [r.commit for r in refs if r.commit and "@{" in r.name]  # older stash entries
+    return ["rev-list", "--all", "--date-order", "--reverse", *extra]
+
+
+def _topo_stream(repo: Repository, refs: list[Ref]) -> GitStream | None:
+    """Every commit the refs reach, children before parents, with its parents."""
+    tips = dict.fromkeys(r.commit.encode() for r in refs if r.commit)
+    if not tips:
+        return None
+    given = b"".join(tip + b"\n" for tip in tips)
+    return repo.stream(["rev-list", "--topo-order", "--parents", "--stdin"], input=given)
+
+
 def _attach(
-    repo: Repository, findings: list[Finding], problems: Problems, segments: int
+    repo: Repository,
+    findings: list[Finding],
+    problems: Problems,
+    segments: int,
+    metadata: HistoryMetadata,
 ) -> list[Finding]:
-    refs = list_refs(repo, problems)
+    refs = metadata.refs
     wanted = {
         f.origin.blob_id
         for f in findings
@@ -118,14 +189,22 @@ def _attach(
     walked = True
     introduced: dict[str, Introduction] = {}
     if wanted:
-        introduced, walked = introductions(repo, wanted, refs, problems, segments)
+        try:
+            order: bytes | None = metadata.commit_order(repo)
+        except GitError as exc:
+            problems.error(f"{repo.root}: walking history for provenance failed ({exc})")
+            order = None
+        if order is None:
+            walked = False
+        else:
+            introduced, walked = introductions(repo, wanted, refs, problems, segments, order)
     commits = {i.commit for i in introduced.values()}
     commits.update(
         f.origin.commit
         for f in findings
         if f.origin.commit and not (f.origin.source == "commit-message" and f.origin.blob_id)
     )
-    reaching = reaching_refs(repo, refs, commits, problems)
+    reaching = reaching_refs(repo, refs, commits, problems, metadata.take_topo())
     authors = commit_authors(
         repo, {f.origin.commit for f in findings if f.origin.source == "commit-message"}
     )
@@ -226,6 +305,7 @@ def introductions(
     refs: list[Ref],
     problems: Problems,
     segments: int = 1,
+    order: bytes | None = None,
 ) -> tuple[dict[str, Introduction], bool]:
     """The introducing commit and path of each blob that history reaches, and whether the
     walk read all of history it needed (False when git failed part way).
@@ -234,12 +314,12 @@ def introductions(
     children, and cut into ``segments`` runs of consecutive commits whose tree diffs are
     computed in parallel, one ``git log --no-walk`` each. A blob is placed by the earliest
     segment that has it; once earlier segments place every blob, later ones are stopped."""
-    extra = [r.commit for r in refs if r.commit and "@{" in r.name]  # older stash entries
-    try:
-        order = repo.run(["rev-list", "--all", "--date-order", "--reverse", *extra])
-    except GitError as exc:
-        problems.error(f"{repo.root}: walking history for provenance failed ({exc})")
-        return {}, False
+    if order is None:
+        try:
+            order = repo.run(_order_args(refs))
+        except GitError as exc:
+            problems.error(f"{repo.root}: walking history for provenance failed ({exc})")
+            return {}, False
     width = repo.hex_length + 1
     count = len(order) // width
     parts = max(1, min(segments, count // MIN_SEGMENT_COMMITS))
@@ -486,10 +566,17 @@ def _stash_entries(repo: Repository) -> list[Ref]:
 
 
 def reaching_refs(
-    repo: Repository, refs: list[Ref], commits: set[str], problems: Problems
+    repo: Repository,
+    refs: list[Ref],
+    commits: set[str],
+    problems: Problems,
+    stream: GitStream | None = None,
 ) -> dict[str, tuple[str, ...]]:
-    """For each commit, the names of the refs whose history contains it (sorted)."""
+    """For each commit, the names of the refs whose history contains it (sorted).
+    ``stream`` is the ``_topo_stream`` for these refs when one was started already."""
     if not commits:
+        if stream is not None:
+            stream.__exit__(None, None, None)
         return {}
     names = [r.name for r in refs if r.commit]
     tips: dict[bytes, int] = {}
@@ -502,8 +589,10 @@ def reaching_refs(
     remaining = {c.encode() for c in commits}
     masks: dict[bytes, int] = {}
     frontier: dict[bytes, int] = {}
-    given = b"".join(tip + b"\n" for tip in tips)
-    with repo.stream(["rev-list", "--topo-order", "--parents", "--stdin"], input=given) as git:
+    if stream is None:
+        stream = _topo_stream(repo, refs)
+    assert stream is not None  # there are tips
+    with stream as git:
         for line in git.stdout:
             ids = line.split()
             if not ids:

@@ -579,3 +579,15 @@ def test_archive_in_history_is_opened_and_placed(repo: GitRepo) -> None:
     assert f.origin.path == "dist/app.zip!conf/settings.py"
     assert f.origin.commit == added
     assert f.origin.refs == ("refs/heads/main",)
+
+
+@pytest.mark.parametrize("count", [3, 120_000])
+def test_git_gets_all_of_its_input_small_or_larger_than_a_pipe(repo: GitRepo, count: int) -> None:
+    """Input that fits in the pipe is written at once; more (here 4.9 MB) by a feeder
+    thread. Either way git reads all of it and answers every line."""
+    repo.commit("one", {"a.py": "x = 1\n"})
+    opened = git.open_repository(str(repo.path))
+    assert opened is not None
+    ids = b"".join(b"%040x\n" % n for n in range(1, count + 1))
+    out = opened.run(["cat-file", "--batch-check"], stdin=ids)
+    assert out.count(b" missing\n") == count

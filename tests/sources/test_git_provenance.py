@@ -3,10 +3,13 @@ the small parsers for commit headers."""
 
 from __future__ import annotations
 
+import contextlib
 import io
+from pathlib import Path
 
 import pytest
 
+from scanner import Config, scan
 from scanner.sources import provenance
 from scanner.sources.base import Problems
 from scanner.sources.gitobjects import ident, iso_date
@@ -127,6 +130,51 @@ def test_reaching_refs_on_a_branchy_history(repo: GitRepo) -> None:
     )
     assert reached[left] == ("refs/heads/left", "refs/heads/main", "refs/tags/on-left")
     assert reached[right] == ("refs/heads/right",)
+
+
+def test_prefetched_metadata_answers_as_fresh_reads_do(
+    long_history: tuple[GitRepo, dict[str, tuple[str, str]]],
+) -> None:
+    """What a scan starts reading when it plans (refs, commit order, the reachability
+    stream) gives the same placements and refs as reading it all after the scan."""
+    repo, expected = long_history
+    opened = open_repository(str(repo.path))
+    assert opened is not None
+    problems = Problems()
+    metadata = provenance.HistoryMetadata(opened, problems)
+    try:
+        order = metadata.commit_order(opened)
+        found, complete = introductions(opened, set(expected), metadata.refs, problems, 2, order)
+        commits = {i.commit for i in found.values()}
+        reached = reaching_refs(opened, metadata.refs, commits, problems, metadata.take_topo())
+    finally:
+        metadata.close()
+    assert complete and not problems.errors
+    assert {blob: (i.commit, i.path) for blob, i in found.items()} == expected
+    fresh_refs = list_refs(opened, problems)
+    assert reached == reaching_refs(opened, fresh_refs, commits, problems)
+
+
+def _child_processes() -> set[str]:
+    """This process's children, from each of its threads (a thread may end meanwhile)."""
+    pids: set[str] = set()
+    for task in Path("/proc/self/task").iterdir():
+        with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+            pids.update((task / "children").read_text().split())
+    return pids
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc")
+@pytest.mark.parametrize("with_finding", [True, False])
+def test_a_scan_leaves_no_git_process_running(repo: GitRepo, with_finding: bool) -> None:
+    """The history metadata started at planning is read or stopped, findings or not."""
+    repo.commit("one", {"a.py": settings("leftover") if with_finding else "x = 1\n"})
+    repo.commit("two", {"b.py": "y = 2\n"})
+    before = _child_processes()
+    result = scan([str(repo.path)], Config(jobs=1))
+    assert bool(result.findings) == with_finding
+    left = _child_processes() - before
+    assert not left, [Path(f"/proc/{pid}/cmdline").read_bytes() for pid in left]
 
 
 def test_ident_and_iso_date() -> None:
