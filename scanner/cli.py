@@ -1,8 +1,9 @@
 """The ``leakstop`` command line: parse options, build a Config, call the library, pick a
 reporter. Exit codes: 0 nothing found, 1 findings, 2 the run could not do its job."""
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations`` in the CLI modules (cli*.py): typer reads every
+# command's signature on every run, and string annotations made it evaluate ~340 of them
+# each time (35 ms of a 150 ms start); real annotations are built once, at import.
 import contextlib
 import os
 import sys

@@ -1,8 +1,6 @@
 """``leakstop action``, ``leakstop scan-org`` and ``leakstop summary``: the GitHub commands,
 registered on the main app by one import at the bottom of ``scanner/cli.py``."""
 
-from __future__ import annotations
-
 import os
 from pathlib import Path
 from typing import Annotated

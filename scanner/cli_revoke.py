@@ -5,8 +5,6 @@ by an import at the bottom of ``scanner/cli.py``.
 Exit codes: 0 every planned action succeeded, nothing to do, or a dry run; 1 at least one
 action failed; 2 the run could not start (bad report, unreadable registry, locked log)."""
 
-from __future__ import annotations
-
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -100,7 +98,7 @@ def _endpoints(values: list[str]) -> dict[str, str]:
     return endpoints
 
 
-def _confirmed(outcomes: list[ActionOutcome]) -> bool:
+def _confirmed(outcomes: "list[ActionOutcome]") -> bool:
     """On a terminal: ask. Without one (CI): never ask, never act."""
     if not interactive():
         typer.echo("leakstop revoke: dry run, nothing changed (run with --yes to act)")
@@ -118,12 +116,12 @@ def interactive() -> bool:
     return sys.stdin.isatty()
 
 
-def _print_plan(outcomes: list[ActionOutcome], audit_log: Path) -> None:
+def _print_plan(outcomes: "list[ActionOutcome]", audit_log: Path) -> None:
     typer.echo(f"leakstop revoke: plan (dry run; audit log {audit_log})")
     _print_outcomes(outcomes)
 
 
-def _print_results(outcomes: list[ActionOutcome], audit_log: Path) -> None:
+def _print_results(outcomes: "list[ActionOutcome]", audit_log: Path) -> None:
     _print_outcomes(outcomes)
     counts = {s: sum(o.status == s for o in outcomes) for s in ("done", "failed", "skipped")}
     typer.echo(
@@ -132,7 +130,7 @@ def _print_results(outcomes: list[ActionOutcome], audit_log: Path) -> None:
     )
 
 
-def _print_outcomes(outcomes: list[ActionOutcome]) -> None:
+def _print_outcomes(outcomes: "list[ActionOutcome]") -> None:
     if not outcomes:
         typer.echo("  nothing to do: no live finding of a registered client")
     for o in outcomes:

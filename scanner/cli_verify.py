@@ -2,8 +2,6 @@
 ``leakstop scan --verify --registry``. Registered on the main app by an import at the bottom of
 ``scanner/cli.py``."""
 
-from __future__ import annotations
-
 import getpass
 import os
 import sys
@@ -80,7 +78,7 @@ def verify(
 
 
 def verify_result(
-    result: ScanResult, registry_path: Path | None, options: VerifyOptions
+    result: ScanResult, registry_path: Path | None, options: "VerifyOptions"
 ) -> ScanResult:
     """``result`` with verdicts; problems with single findings join ``summary.errors``."""
     from scanner.registry import Registry, load_registry
