@@ -42,6 +42,10 @@ WALK_OPTIONS = (
     "-z",
     f"--format={LOG_FORMAT}",
 )
+# Up to this many blobs, the walk asks git to print only the changes that add or remove one
+# of them (``--find-object``): the tree diffs cost the same, but git no longer writes, and
+# Python no longer parses, every change in history. Beyond it the command line grows long.
+MAX_FIND_OBJECTS = 256
 # Below this many commits per segment, one git log is faster than several.
 MIN_SEGMENT_COMMITS = 500
 
@@ -359,6 +363,8 @@ class _SegmentedWalk:
 
     def run(self, repo: Repository, k: int, commits: bytes) -> None:
         args = ["log", "--no-walk=unsorted", "--stdin", *WALK_OPTIONS]
+        if len(self.wanted) <= MAX_FIND_OBJECTS:  # git drops every other change itself
+            args += [f"--find-object={blob.decode()}" for blob in sorted(self.wanted)]
         with repo.stream(args, input=commits) as git:
             with self.lock:
                 if k >= self.needed:

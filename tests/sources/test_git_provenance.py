@@ -73,13 +73,18 @@ def long_history(repo: GitRepo) -> tuple[GitRepo, dict[str, tuple[str, str]]]:
 
 
 @pytest.mark.parametrize("segments", [1, 2, 3, 5])
+@pytest.mark.parametrize("find_object", [True, False], ids=["git-filters", "all-changes"])
 def test_segmented_walk_places_each_blob_where_one_walk_would(
     long_history: tuple[GitRepo, dict[str, tuple[str, str]]],
     monkeypatch: pytest.MonkeyPatch,
     segments: int,
+    find_object: bool,
 ) -> None:
+    """Whether git filters the changes (--find-object, few blobs) or the walk reads them all
+    (many blobs), each blob is placed at its first commit and path."""
     repo, expected = long_history
     monkeypatch.setattr(provenance, "MIN_SEGMENT_COMMITS", 1)
+    monkeypatch.setattr(provenance, "MAX_FIND_OBJECTS", 256 if find_object else 0)
     opened = open_repository(str(repo.path))
     assert opened is not None
     problems = Problems()
