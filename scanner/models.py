@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import MISSING, dataclass, field, fields, replace
 from typing import Literal
 
 Kind = Literal["client-secret", "private-key", "client-id", "token"]
@@ -49,6 +49,22 @@ class Blob:
     origin: Origin
     depth: int = 0
     """Archive nesting depth: 0 for a top-level file or git object."""
+
+
+_GIT_OBJECT_ORIGIN = {f.name: f.default for f in fields(Origin) if f.default is not MISSING}
+_GIT_OBJECT_ORIGIN.update(source="git", path=None)
+
+
+def git_object_blob(data: bytes, root: str, blob_id: str) -> Blob:
+    """``Blob(data, Origin(source="git", path=None, root=root, blob_id=blob_id))`` for the
+    per-object path of a history scan, tens of thousands a second: the frozen instances are
+    filled directly rather than through the generated ``__init__`` (an ``object.__setattr__``
+    per field), about three times faster. The result is identical (tests hold it to that)."""
+    origin = object.__new__(Origin)
+    vars(origin).update(_GIT_OBJECT_ORIGIN, root=root, blob_id=blob_id)
+    blob = object.__new__(Blob)
+    vars(blob).update(data=data, origin=origin, depth=0)
+    return blob
 
 
 @dataclass(frozen=True)

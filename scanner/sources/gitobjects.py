@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import IO
 
-from scanner.models import Blob, Origin
+from scanner.models import Blob, Origin, git_object_blob
 from scanner.sources.base import Problems
 from scanner.sources.gitrepo import Repository
 
@@ -147,10 +147,10 @@ class ObjectBatch:
         for i, oid, kind, data in read_objects(self.repo, self.ids, self.max_file_size, problems):
             if kind == b"blob":
                 origin = self.origins[i] if self.origins else None
-                yield Blob(
-                    data=data,
-                    origin=origin or Origin(source="git", path=None, root=root, blob_id=oid),
-                )
+                if origin is None:
+                    yield git_object_blob(data, root, oid)
+                else:
+                    yield Blob(data=data, origin=origin)
             elif kind == b"commit":
                 message = commit_message(root, oid, data)
                 if message is not None:
