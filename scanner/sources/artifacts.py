@@ -125,7 +125,7 @@ class _Walk:
 
     def visit(self, blob: Blob, layer: _Layer | None = None) -> Iterator[Blob]:
         where = _where(blob.origin)
-        name = _last_segment(blob.origin.path)
+        name = formats.last_segment(blob.origin.path)
         fmt = formats.sniff(blob.data, name)
         if fmt is None:
             expected = formats.expected_format(name)
@@ -320,7 +320,7 @@ class _Walk:
                 yield _view(blob, runs, UTF16_RUNS_NOTE)
             return
         yield blob
-        if b"sourceMappingURL=data:" in data:
+        if sourcemaps.has_inline_maps(data):
             yield from self.inline_source_maps(blob)
 
     def inline_source_maps(self, blob: Blob) -> Iterator[Blob]:
@@ -460,7 +460,7 @@ class _Walk:
         if blob.origin.layer or fmt not in LAYER_FORMATS:
             return blob
         digest = images.digest_from_path(blob.origin.path)
-        if digest is None and _last_segment(blob.origin.path).endswith("/layer.tar"):
+        if digest is None and formats.last_segment(blob.origin.path).endswith("/layer.tar"):
             digest = f"sha256:{hashlib.sha256(blob.data).hexdigest()}"
         if digest is None:
             return blob
@@ -498,10 +498,6 @@ def _view(blob: Blob, data: bytes, note: str) -> Blob:
 
 def _where(origin: Origin) -> str:
     return origin.path or origin.blob_id or origin.root or "<input>"
-
-
-def _last_segment(path: str | None) -> str:
-    return (path or "").rsplit("!", 1)[-1]
 
 
 def _tar_like(name: str) -> bool:

@@ -8,18 +8,16 @@ from collections.abc import Iterable
 
 from scanner.config import ArchiveLimits
 from scanner.models import Blob
-from scanner.sources import formats
+from scanner.sources import formats, sourcemaps
 from scanner.sources.base import Problems
-
-INLINE_SOURCE_MAP = b"sourceMappingURL=data:"
 
 
 def expand(blob: Blob, limits: ArchiveLimits, problems: Problems) -> Iterable[Blob]:
     """The blob's scannable forms: itself when it is plain text (a tuple, not a generator:
     this runs once per blob), else what ``artifacts.expand`` makes of it."""
     data = blob.data
-    name = (blob.origin.path or "").rsplit("!", 1)[-1]
-    if formats.plain(data, name) and INLINE_SOURCE_MAP not in data:
+    name = formats.last_segment(blob.origin.path)
+    if formats.plain(data, name) and not sourcemaps.has_inline_maps(data):
         return (blob,)
     from scanner.sources import artifacts  # loaded on first need
 

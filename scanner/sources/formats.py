@@ -96,6 +96,12 @@ def plain(data: bytes, name: str = "") -> bool:
     return not name.lower().endswith(_HINTED_SUFFIXES)
 
 
+def last_segment(path: str | None) -> str:
+    """The innermost name of an archive member chain (``outer.zip!inner.jar!a/b.py`` gives
+    ``a/b.py``): the name its format hints come from."""
+    return (path or "").rsplit("!", 1)[-1]
+
+
 def expected_format(name: str) -> str | None:
     """The format a file name promises, for warnings when the bytes say otherwise."""
     lower = name.lower().rsplit("/", 1)[-1]

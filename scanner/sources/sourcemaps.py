@@ -15,7 +15,8 @@ from typing import Any
 from scanner.sources.containers import ArchiveError, Member, display_name, slices
 
 MAX_SECTIONS_DEPTH = 4
-_INLINE = b"sourceMappingURL=data:"
+INLINE_MARKER = b"sourceMappingURL=data:"
+"""What every inline source map starts with (after ``//#`` or ``/*#``)."""
 _XSSI_PREFIX = b")]}'"
 
 
@@ -33,14 +34,19 @@ def members(data: bytes) -> Iterator[Member]:
     yield from _sources(document, 0)
 
 
+def has_inline_maps(data: bytes) -> bool:
+    """Whether ``data`` may embed a source map (``inline_maps`` then finds them)."""
+    return INLINE_MARKER in data
+
+
 def inline_maps(data: bytes) -> Iterator[bytes]:
     """Source maps embedded in JavaScript or CSS as base64 ``data:`` URLs."""
-    start = data.find(_INLINE)
+    start = data.find(INLINE_MARKER)
     while start >= 0:
         comma = data.find(b",", start, start + 200)
         if comma < 0:
             break
-        header = data[start + len(_INLINE) : comma]
+        header = data[start + len(INLINE_MARKER) : comma]
         run = _BASE64_RUN.match(data, comma + 1)
         end = run.end() if run else comma + 1
         if b"application/json" in header and b";base64" in header:
@@ -50,7 +56,7 @@ def inline_maps(data: bytes) -> Iterator[bytes]:
                 document = b""
             if document:
                 yield document
-        start = data.find(_INLINE, end)
+        start = data.find(INLINE_MARKER, end)
 
 
 def _sources(document: dict[str, Any], depth: int) -> Iterator[Member]:
