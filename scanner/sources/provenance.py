@@ -193,15 +193,7 @@ def _attach(
     walked = True
     introduced: dict[str, Introduction] = {}
     if wanted:
-        try:
-            order: bytes | None = metadata.commit_order(repo)
-        except GitError as exc:
-            problems.error(f"{repo.root}: walking history for provenance failed ({exc})")
-            order = None
-        if order is None:
-            walked = False
-        else:
-            introduced, walked = introductions(repo, wanted, refs, problems, segments, order)
+        introduced, walked = introductions(repo, wanted, refs, problems, segments, metadata)
     commits = {i.commit for i in introduced.values()}
     commits.update(
         f.origin.commit
@@ -309,7 +301,7 @@ def introductions(
     refs: list[Ref],
     problems: Problems,
     segments: int = 1,
-    order: bytes | None = None,
+    metadata: HistoryMetadata | None = None,
 ) -> tuple[dict[str, Introduction], bool]:
     """The introducing commit and path of each blob that history reaches, and whether the
     walk read all of history it needed (False when git failed part way).
@@ -317,13 +309,13 @@ def introductions(
     History (every ref, older stash entries too) is listed oldest first, parents before
     children, and cut into ``segments`` runs of consecutive commits whose tree diffs are
     computed in parallel, one ``git log --no-walk`` each. A blob is placed by the earliest
-    segment that has it; once earlier segments place every blob, later ones are stopped."""
-    if order is None:
-        try:
-            order = repo.run(_order_args(refs))
-        except GitError as exc:
-            problems.error(f"{repo.root}: walking history for provenance failed ({exc})")
-            return {}, False
+    segment that has it; once earlier segments place every blob, later ones are stopped.
+    The order comes from ``metadata`` when the scan started reading it already."""
+    try:
+        order = metadata.commit_order(repo) if metadata else repo.run(_order_args(refs))
+    except GitError as exc:
+        problems.error(f"{repo.root}: walking history for provenance failed ({exc})")
+        return {}, False
     width = repo.hex_length + 1
     count = len(order) // width
     parts = max(1, min(segments, count // MIN_SEGMENT_COMMITS))

@@ -148,8 +148,7 @@ def test_prefetched_metadata_answers_as_fresh_reads_do(
     problems = Problems()
     metadata = provenance.HistoryMetadata(opened, problems)
     try:
-        order = metadata.commit_order(opened)
-        found, complete = introductions(opened, set(expected), metadata.refs, problems, 2, order)
+        found, complete = introductions(opened, set(expected), metadata.refs, problems, 2, metadata)
         commits = {i.commit for i in found.values()}
         reached = reaching_refs(opened, metadata.refs, commits, problems, metadata.take_topo())
     finally:
