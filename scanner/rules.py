@@ -8,7 +8,7 @@ nearby, and examples / counterexamples that ``leakstop rules check`` verifies.
 from __future__ import annotations
 
 import fnmatch
-import functools
+import pickle
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -17,6 +17,7 @@ from typing import Any
 
 import regex
 
+from scanner import cache
 from scanner.errors import RuleError
 from scanner.models import KINDS, SEVERITIES
 
@@ -127,7 +128,8 @@ def load_ruleset(name: str = "default", extra_dir: Path | None = None) -> Rulese
 def load_rules(directory: Path, *, validate: bool = True) -> list[Rule]:
     """Every rule in every ``*.toml`` of ``directory`` (except the rulesets file); with
     ``validate`` its regexes are compiled and their groups checked too. Parsed once per
-    process for as long as the files are unchanged (a run loads rules more than once)."""
+    process for as long as the files are unchanged (a run loads rules more than once), and
+    across processes through the on-disk cache (see ``_parsed``)."""
     if not directory.is_dir():
         raise RuleError(f"{directory}: rules directory does not exist")
     files = sorted(directory.glob("*.toml"))
@@ -137,20 +139,64 @@ def load_rules(directory: Path, *, validate: bool = True) -> list[Rule]:
         raise RuleError(f"{directory}: {exc.strerror or exc}") from None
     key = (directory.resolve(), signature, validate)
     if key not in _LOADED:
-        _LOADED[key] = _parse_rules(files, validate)
+        _LOADED[key] = _parsed(files, validate)
     return list(_LOADED[key])
 
 
 _LOADED: dict[tuple[Path, tuple[tuple[str, int, int], ...], bool], tuple[Rule, ...]] = {}
 
 
-def _parse_rules(files: list[Path], validate: bool) -> tuple[Rule, ...]:
-    rules: list[Rule] = []
-    seen: dict[str, str] = {}
+def _parsed(files: list[Path], validate: bool) -> tuple[Rule, ...]:
+    """The rules of ``files``: from the disk cache, which also holds every regex compiled
+    (unpickling a compiled ``regex`` pattern skips its compiler, written in Python), or
+    parsed now. A miss compiles and checks every regex so that the entry it stores serves
+    any later run; with the cache off, regexes compile on first use instead."""
+    texts: list[tuple[Path, bytes]] = []
     for path in files:
         if path.name == RULESETS_FILE:
             continue
-        for rule in _read_rule_file(path, validate):
+        try:
+            texts.append((path, path.read_bytes()))
+        except OSError as exc:
+            raise RuleError(f"{path}: {exc.strerror or exc}") from None
+    inputs = (part for path, text in texts for part in (path.name.encode(), text))
+    # This module's source is part of the key: it defines the Rule the entry pickles.
+    name = cache.key([Path(__file__).read_bytes(), regex.__version__.encode(), *inputs])
+    cached = _cached_rules(name)
+    if cached is not None:
+        return cached
+    caching = cache.cache_dir() is not None
+    rules = _parse_rules(texts, validate or caching)
+    if caching:
+        patterns = {p: compile_bytes(p) for r in rules for p in _regexes_of(r)}
+        cache.write("rules", name, pickle.dumps((rules, patterns), pickle.HIGHEST_PROTOCOL))
+    return rules
+
+
+def _cached_rules(name: str) -> tuple[Rule, ...] | None:
+    """The rules of a cache entry, their compiled regexes now shared; None on a miss."""
+    stored = cache.read("rules", name)
+    if stored is None:
+        return None
+    try:
+        # Safe to unpickle: cache.read returns only files the user owns that no one else
+        # can write, in a directory no one else can write.
+        rules, patterns = pickle.loads(stored)  # noqa: S301
+    except Exception:  # a damaged entry is a miss, whatever unpickling raises
+        return None
+    _COMPILED.update(patterns)
+    return tuple(rules)
+
+
+def _regexes_of(rule: Rule) -> tuple[str, ...]:
+    return (rule.regex, *(p.regex for p in rule.pairs))
+
+
+def _parse_rules(texts: list[tuple[Path, bytes]], validate: bool) -> tuple[Rule, ...]:
+    rules: list[Rule] = []
+    seen: dict[str, str] = {}
+    for path, text in texts:
+        for rule in _read_rule_file(path, text, validate):
             if rule.id in seen:
                 raise RuleError(
                     f"{path.name}: duplicate rule id {rule.id!r} (also in {seen[rule.id]})"
@@ -208,16 +254,21 @@ def compile_rule(rule: Rule) -> CompiledRule:
     return CompiledRule(rule)
 
 
-@functools.cache
 def compile_bytes(pattern: str) -> Any:
     """Compile once per process: validation and every engine share the compiled pattern."""
-    return regex.compile(pattern.encode())
+    compiled = _COMPILED.get(pattern)
+    if compiled is None:
+        compiled = _COMPILED[pattern] = regex.compile(pattern.encode())
+    return compiled
 
 
-def _read_rule_file(path: Path, validate: bool) -> list[Rule]:
+_COMPILED: dict[str, Any] = {}
+
+
+def _read_rule_file(path: Path, text: bytes, validate: bool) -> list[Rule]:
     try:
-        data = tomllib.loads(path.read_text("utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        data = tomllib.loads(text.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise RuleError(f"{path}: {exc}") from None
     entries = data.get("rule")
     if not isinstance(entries, list) or not entries:

@@ -3,13 +3,30 @@ repository stays clean under its own scanner."""
 
 from __future__ import annotations
 
+import os
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from scanner import cache
+
 pytest_plugins = ["tests.support.oidc"]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def private_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The on-disk rule cache of this test session (and of the CLIs it runs), not the user's."""
+    directory = tmp_path_factory.mktemp("leakstop-cache")
+    directory.chmod(0o700)
+    previous = os.environ.get(cache.CACHE_ENV)
+    os.environ[cache.CACHE_ENV] = str(directory)
+    yield directory
+    if previous is None:
+        del os.environ[cache.CACHE_ENV]
+    else:
+        os.environ[cache.CACHE_ENV] = previous
 
 
 @pytest.fixture

@@ -85,7 +85,8 @@ def plain(data: bytes, name: str = "") -> bool:
     is text (no NUL byte in the places sniffing looks): decided with a few byte tests, so the
     common case, a source file, skips the full sniff. False means "look closer", not
     "container"."""
-    if not data or data[0] in _MAGIC_FIRST_BYTES or data[257:262] == b"ustar":
+    # An empty file is plain (nothing in it to sniff) unless its name promises a container.
+    if (data and data[0] in _MAGIC_FIRST_BYTES) or data[257:262] == b"ustar":
         return False
     # Where the sniff looks for NUL bytes: the head (binary content) and the zip tail. Bounds,
     # not slices: a slice would copy the bytes first.

@@ -62,6 +62,12 @@ def test_source_text_is_plain() -> None:
     assert formats.plain(b"x" * 200_000, "")
 
 
+def test_an_empty_file_is_plain_unless_its_name_promises_a_container() -> None:
+    """Empty ``__init__.py`` files are common; they must not load the archive readers."""
+    assert formats.plain(b"", "__init__.py")
+    assert not formats.plain(b"", "dist.zip")
+
+
 def test_a_nul_byte_in_the_tail_takes_the_slow_path() -> None:
     """A zip appended to a long text prefix shows its central directory only at the end."""
     assert not formats.plain(b"a" * 100_000 + b"\x00", "")
