@@ -49,7 +49,7 @@ def scan(paths: Sequence[str | os.PathLike[str]], config: Config | None = None) 
             _tasks(roots, config, problems, progress, prefetched),
             spec,
             jobs=config.effective_jobs,
-            expander=expander.expand,
+            expansion=expander.EXPANSION,
             progress=progress,
         )
         if progress:

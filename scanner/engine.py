@@ -45,10 +45,14 @@ class BlobScan:
     dropped: dict[str, int] = field(default_factory=dict)  # one per blob: no Counter
     explained: list[tuple[str, Finding]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    marked: bool = False
+    """One of the engine's markers occurs in the blob (matched without regard to case)."""
 
 
 NOTHING = BlobScan()
 """The result for a blob without a keyword hit; shared, so callers only read it."""
+MARKED = BlobScan(marked=True)
+"""The same for a blob with a marker but no keyword hit."""
 
 
 class Engine:
@@ -61,16 +65,23 @@ class Engine:
         *,
         explain: bool = False,
         native_prefilter: bool = True,
+        markers: Sequence[bytes] = (),
     ) -> None:
+        """``markers`` are literals the caller wants to know about (``BlobScan.marked``),
+        found by the keyword pass itself rather than by another pass over every blob."""
         self.ruleset = ruleset
         self.filters = tuple(filters)
         self.explain = explain
-        self.prefilter = Prefilter(ruleset.keywords, native=native_prefilter)
+        keywords = ruleset.keywords
+        lowered = [m.decode().lower() for m in markers]
+        extra = tuple(m for m in dict.fromkeys(lowered) if m not in keywords)
+        self.prefilter = Prefilter(keywords + extra, native=native_prefilter)
         index: dict[str, list[int]] = {}
         for i, compiled in enumerate(ruleset.rules):
             for kw in compiled.rule.keywords:
                 index.setdefault(kw, []).append(i)
-        self._rules_for_keyword = [index[kw] for kw in self.prefilter.keywords]
+        self._rules_for_keyword = [index.get(kw, []) for kw in self.prefilter.keywords]
+        self._markers = frozenset(self.prefilter.keywords.index(m) for m in lowered)
 
     def scan(self, blob: Blob) -> BlobScan:
         """Every finding in one blob, in offset order."""
@@ -78,7 +89,10 @@ class Engine:
         hits = self.prefilter.hits(data)
         if not hits:
             return NOTHING  # most blobs: no keyword, nothing to build
-        result = BlobScan()
+        marked = not self._markers.isdisjoint(hits)
+        if marked and self._markers.issuperset(hits):
+            return MARKED
+        result = BlobScan(marked=marked)
         offsets: dict[int, list[int] | None] = {}
         for kw, ends in hits.items():
             for i in self._rules_for_keyword[kw]:

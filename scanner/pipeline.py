@@ -34,13 +34,30 @@ class Task(Protocol):
     def blobs(self, problems: Problems) -> Iterator[Blob]: ...
 
 
-# Expands one blob into itself plus whatever it contains (archive members); the artifacts
-# source provides the real one, the identity is used when archive scanning is off.
-Expander = Callable[[Blob, ArchiveLimits, Problems], Iterable[Blob]]
+def _as_is(_blob: Blob, _limits: ArchiveLimits, _problems: Problems) -> None:
+    return None
 
 
-def no_expansion(blob: Blob, _limits: ArchiveLimits, _problems: Problems) -> Iterator[Blob]:
-    yield blob
+def _nothing(_blob: Blob, _limits: ArchiveLimits, _problems: Problems) -> Iterable[Blob]:
+    return ()
+
+
+@dataclass(frozen=True)
+class Expansion:
+    """How a worker turns one blob into what the engine reads (``sources.expander`` has the
+    real one: archive members, keystores, inline source maps).
+
+    ``expand`` returns the blob's forms, or None for plain text, which the engine reads as it
+    is while also looking for ``markers``; only a blob with a marker goes to ``embedded`` for
+    the content it carries. So the common case, source text, is read in one pass."""
+
+    expand: Callable[[Blob, ArchiveLimits, Problems], Iterable[Blob] | None] = _as_is
+    embedded: Callable[[Blob, ArchiveLimits, Problems], Iterable[Blob]] = _nothing
+    markers: tuple[bytes, ...] = ()
+
+
+NO_EXPANSION = Expansion()
+"""Every blob is read as it is (archive scanning off, tests)."""
 
 
 @dataclass(frozen=True)
@@ -53,11 +70,12 @@ class EngineSpec:
     explain: bool = False
     archives: ArchiveLimits = field(default_factory=ArchiveLimits)
 
-    def build(self) -> Engine:
+    def build(self, markers: tuple[bytes, ...] = ()) -> Engine:
         filters = DEFAULT_FILTERS
         if self.baseline:
             filters = (*filters, baseline_filter(self.baseline))
-        return Engine(load_ruleset(self.ruleset, self.rules_dir), filters, explain=self.explain)
+        ruleset = load_ruleset(self.ruleset, self.rules_dir)
+        return Engine(ruleset, filters, explain=self.explain, markers=markers)
 
 
 @dataclass
@@ -87,7 +105,7 @@ def run_tasks(
     spec: EngineSpec,
     *,
     jobs: int = 1,
-    expander: Expander = no_expansion,
+    expansion: Expansion = NO_EXPANSION,
     progress: Progress | None = None,
 ) -> Outcome:
     """Scan every task's blobs; ``jobs`` > 1 spreads tasks over worker processes, unless the
@@ -102,19 +120,19 @@ def run_tasks(
         planned += getattr(task, "size", POOL_MIN_BYTES)  # unknown size: assume large
     tasks = itertools.chain(first, pending)
     if jobs <= 1 or len(first) < 2 or planned < POOL_MIN_BYTES:
-        engine = spec.build()
+        engine = spec.build(expansion.markers)
         for task in tasks:
-            done = _scan_task(engine, task, spec.archives, expander)
+            done = _scan_task(engine, task, spec.archives, expansion)
             total.add(done)
             if progress:
                 progress.advance(done.blobs, done.bytes)
         return total
     global _WORKER
-    _WORKER = (spec.build(), spec.archives, expander)  # inherited by forked workers
+    _WORKER = (spec.build(expansion.markers), spec.archives, expansion)  # inherited by forks
     import multiprocessing  # only a pool needs it: small scans never load it
 
     ctx = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
-    with ctx.Pool(jobs, initializer=_init_worker, initargs=(spec, expander)) as pool:
+    with ctx.Pool(jobs, initializer=_init_worker, initargs=(spec, expansion)) as pool:
         for done in pool.imap(_run_in_worker, tasks, chunksize=1):
             total.add(done)
             if progress:
@@ -123,34 +141,45 @@ def run_tasks(
     return total
 
 
-_WORKER: tuple[Engine, ArchiveLimits, Expander] | None = None
+_WORKER: tuple[Engine, ArchiveLimits, Expansion] | None = None
 
 
-def _init_worker(spec: EngineSpec, expander: Expander) -> None:
+def _init_worker(spec: EngineSpec, expansion: Expansion) -> None:
     global _WORKER
     if _WORKER is None:  # spawned, not forked: build the engine here, once per worker
-        _WORKER = (spec.build(), spec.archives, expander)
+        _WORKER = (spec.build(expansion.markers), spec.archives, expansion)
 
 
 def _run_in_worker(task: Task) -> Outcome:
     assert _WORKER is not None
-    engine, limits, expander = _WORKER
-    return _scan_task(engine, task, limits, expander)
+    engine, limits, expansion = _WORKER
+    return _scan_task(engine, task, limits, expansion)
 
 
-def _scan_task(engine: Engine, task: Task, limits: ArchiveLimits, expander: Expander) -> Outcome:
+def _scan_task(engine: Engine, task: Task, limits: ArchiveLimits, expansion: Expansion) -> Outcome:
     out = Outcome()
     problems = Problems()
     for top in task.blobs(problems):
-        for blob in expander(top, limits, problems):
-            out.blobs += 1
-            out.bytes += len(blob.data)
-            scanned = engine.scan(blob)
-            if scanned.findings or scanned.dropped or scanned.errors:  # most blobs: nothing
-                out.findings.extend(scanned.findings)
-                out.errors.extend(scanned.errors)
-                out.dropped.update(scanned.dropped)
-                out.explained.extend(scanned.explained)
+        forms = expansion.expand(top, limits, problems)
+        if forms is not None:
+            for blob in forms:
+                _scan_blob(engine, blob, out)
+        elif _scan_blob(engine, top, out):  # plain text with a marker
+            for blob in expansion.embedded(top, limits, problems):
+                _scan_blob(engine, blob, out)
     out.errors.extend(problems.errors)
     out.skipped.extend(problems.skipped)
     return out
+
+
+def _scan_blob(engine: Engine, blob: Blob, out: Outcome) -> bool:
+    """Scan one blob into ``out``; whether it has a marker."""
+    out.blobs += 1
+    out.bytes += len(blob.data)
+    scanned = engine.scan(blob)
+    if scanned.findings or scanned.dropped or scanned.errors:  # most blobs: nothing
+        out.findings.extend(scanned.findings)
+        out.errors.extend(scanned.errors)
+        out.dropped.update(scanned.dropped)
+        out.explained.extend(scanned.explained)
+    return scanned.marked

@@ -41,6 +41,19 @@ def test_google_secret_is_paired_with_its_client_id_and_located():
     assert f.client_id == client_id and f.secret == secret
 
 
+@pytest.mark.parametrize("native", [True, False])
+def test_markers_are_reported_by_the_keyword_pass_without_changing_findings(native):
+    engine = Engine(RULES, markers=(b"sourceMappingURL=data:",), native_prefilter=native)
+    text, _, secret = google_pair("marked")
+    assert scan("x = 1\n", engine).marked is False
+    assert scan("//# SourceMappingURL=Data:x\n", engine).marked is True
+    assert scan("//# sourceMappingURL=data:x\n", engine).findings == []
+    both = scan(text + "//# sourceMappingURL=data:x\n", engine)
+    assert both.marked is True
+    assert [f.secret for f in both.findings] == [secret]
+    assert scan(text).marked is False  # an engine without markers
+
+
 def test_specific_rule_wins_over_generic_on_the_same_bytes():
     text, _, _ = google_pair()
     result = scan(text)
