@@ -16,7 +16,6 @@ import hashlib
 import os
 import stat
 import sys
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -68,6 +67,8 @@ def write(kind: str, name: str, data: bytes) -> bool:
     directory = cache_dir()
     if directory is None:
         return False
+    import tempfile  # only a miss writes: most runs never load it
+
     try:
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         if not _private(directory):

@@ -8,8 +8,8 @@ nearby, and examples / counterexamples that ``leakstop rules check`` verifies.
 from __future__ import annotations
 
 import fnmatch
+import json
 import pickle
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -207,12 +207,34 @@ def _parse_rules(texts: list[tuple[Path, bytes]], validate: bool) -> tuple[Rule,
 
 
 def load_rulesets(directory: Path) -> dict[str, Mapping[str, Any]]:
+    """The named rulesets of ``directory`` (JSON in the disk cache: no TOML parser to load)."""
     path = directory / RULESETS_FILE
     if not path.is_file():
         return {"default": {"include": ["*"]}}
     try:
-        data = tomllib.loads(path.read_text("utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+        text = path.read_bytes()
+    except OSError as exc:
+        raise RuleError(f"{path}: {exc.strerror or exc}") from None
+    name = cache.key([RULESETS_FILE.encode(), text])
+    stored = cache.read("rulesets", name)
+    if stored is not None:
+        try:
+            cached: dict[str, Mapping[str, Any]] = json.loads(stored)
+        except ValueError:  # damaged: parse the file again
+            pass
+        else:
+            return cached
+    sets = _parse_rulesets(path, text)
+    cache.write("rulesets", name, json.dumps(sets).encode())
+    return sets
+
+
+def _parse_rulesets(path: Path, text: bytes) -> dict[str, Mapping[str, Any]]:
+    import tomllib  # a cache hit never needs it
+
+    try:
+        data = tomllib.loads(text.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise RuleError(f"{path}: {exc}") from None
     sets = data.get("ruleset", {})
     if not isinstance(sets, dict) or "default" not in sets:
@@ -266,6 +288,8 @@ _COMPILED: dict[str, Any] = {}
 
 
 def _read_rule_file(path: Path, text: bytes, validate: bool) -> list[Rule]:
+    import tomllib  # a cache hit never needs it
+
     try:
         data = tomllib.loads(text.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:

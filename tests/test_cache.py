@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import stat
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -96,16 +97,19 @@ def test_rules_come_compiled_from_the_cache(
 ) -> None:
     _fresh_rules_process(monkeypatch)
     parsed = rules.load_rules(rules.default_rules_dir(), validate=False)
+    selected = rules.load_ruleset("default")
     assert list(cache_at.glob("rules-*"))
+    assert list(cache_at.glob("rulesets-*"))
     _fresh_rules_process(monkeypatch)
 
     def no_compiling(*_args: object, **_kwargs: object) -> None:
         raise AssertionError("a cached rule was compiled again")
 
     monkeypatch.setattr(rules.regex, "compile", no_compiling)
-    monkeypatch.setattr(rules.tomllib, "loads", no_compiling)
+    monkeypatch.setattr(tomllib, "loads", no_compiling)
     cached = rules.load_rules(rules.default_rules_dir(), validate=False)
     assert cached == parsed
+    assert rules.load_ruleset("default") == selected  # rulesets.toml comes from the cache too
     for rule in cached:  # the unpickled regexes work: every example and counterexample
         assert rulecheck.check_rule(rule) == []
 
@@ -120,6 +124,12 @@ def test_a_damaged_rules_entry_is_parsed_again(
     _fresh_rules_process(monkeypatch)
     assert rules.load_rules(rules.default_rules_dir(), validate=False) == parsed
     assert len(entry.read_bytes()) > 100  # stored whole again
+
+    sets = rules.load_rulesets(rules.default_rules_dir())
+    (sets_entry,) = cache_at.glob("rulesets-*")
+    sets_entry.write_bytes(b"{damaged")
+    assert rules.load_rulesets(rules.default_rules_dir()) == sets
+    assert sets_entry.read_bytes() != b"{damaged"
 
 
 def test_an_edited_rule_file_misses(
