@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import struct
 
-from scanner.sources import keystores
 from scanner.sources.strings import SNIFF_BYTES
 
 ZIP_SUFFIXES = (
@@ -59,6 +58,8 @@ def sniff(data: bytes, name: str = "") -> str | None:
         return "7z"
     if head.startswith(b"Rar!\x1a\x07"):
         return "rar"
+    from scanner.sources import keystores  # not needed by `plain`, the common case
+
     java = keystores.java_keystore_type(data)
     if java:
         return java
