@@ -9,6 +9,8 @@ come back. Results are merged in task order and sorted, so output is identical f
 from __future__ import annotations
 
 import itertools
+import os
+import signal
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -24,8 +26,14 @@ from scanner.progress import Progress
 from scanner.rules import load_ruleset
 from scanner.sources.base import Problems
 
-# Below this much content a scan runs in one process: forking and feeding workers costs more.
+# Below this much content a scan runs without a worker pool: starting and feeding one costs
+# more than it saves.
 POOL_MIN_BYTES = 48 << 20
+# From this much content up to POOL_MIN_BYTES, one forked child takes every other task (Linux:
+# fork is cheap there and safe without a pool's machinery); below it, one process does all.
+SPLIT_MIN_BYTES = 4 << 20
+# The task numbers go into a pipe before the fork: they must fit its buffer (64 KiB on Linux).
+MAX_SPLIT_TASKS = 8192
 
 
 class Task(Protocol):
@@ -108,9 +116,9 @@ def run_tasks(
     expansion: Expansion = NO_EXPANSION,
     progress: Progress | None = None,
 ) -> Outcome:
-    """Scan every task's blobs; ``jobs`` > 1 spreads tasks over worker processes, unless the
-    whole input is small enough that starting a pool costs more than it saves (measured: 25 MB
-    of source scans faster in one process)."""
+    """Scan every task's blobs; ``jobs`` > 1 spreads tasks over worker processes. Below
+    POOL_MIN_BYTES of input a pool costs more than it saves (measured: 25 MB of source scans
+    no faster with one), so there this process and, on Linux, one forked child share the work."""
     total = Outcome()
     pending = iter(tasks)
     first: list[Task] = []
@@ -121,12 +129,9 @@ def run_tasks(
     tasks = itertools.chain(first, pending)
     if jobs <= 1 or len(first) < 2 or planned < POOL_MIN_BYTES:
         engine = spec.build(expansion.markers)
-        for task in tasks:
-            done = _scan_task(engine, task, spec.archives, expansion)
-            total.add(done)
-            if progress:
-                progress.advance(done.blobs, done.bytes)
-        return total
+        if 2 <= len(first) <= MAX_SPLIT_TASKS and jobs > 1 and planned >= SPLIT_MIN_BYTES:
+            return _run_split(engine, first, spec.archives, expansion, progress)  # all tasks
+        return _run_here(engine, tasks, spec.archives, expansion, progress)
     global _WORKER
     _WORKER = (spec.build(expansion.markers), spec.archives, expansion)  # inherited by forks
     import multiprocessing  # only a pool needs it: small scans never load it
@@ -139,6 +144,91 @@ def run_tasks(
                 progress.advance(done.blobs, done.bytes)
     _WORKER = None
     return total
+
+
+def _run_here(
+    engine: Engine,
+    tasks: Iterable[Task],
+    limits: ArchiveLimits,
+    expansion: Expansion,
+    progress: Progress | None,
+) -> Outcome:
+    total = Outcome()
+    for task in tasks:
+        done = _scan_task(engine, task, limits, expansion)
+        total.add(done)
+        if progress:
+            progress.advance(done.blobs, done.bytes)
+    return total
+
+
+def _run_split(
+    engine: Engine,
+    tasks: list[Task],
+    limits: ArchiveLimits,
+    expansion: Expansion,
+    progress: Progress | None,
+) -> Outcome:
+    """Scan ``tasks`` here and in one forked child. Each process claims the next task from a
+    shared pipe of task numbers (Linux reads of 4 bytes from a pipe never interleave), so a
+    process that meets slow first-use work (the first key loads ``cryptography``) simply
+    claims fewer. The child sends its outcomes back pickled; all are merged in task order,
+    so the result is one process's. If the child fails in any way, whatever it did not
+    deliver is scanned here: nothing is lost."""
+    import pickle
+
+    if not sys.platform.startswith("linux"):  # the claims rely on Linux pipe reads
+        return _run_here(engine, tasks, limits, expansion, progress)
+    claims, unclaimed = os.pipe()
+    os.write(unclaimed, b"".join(k.to_bytes(4, "big") for k in range(len(tasks))))
+    os.close(unclaimed)
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: scan, report, leave without running the parent's cleanup
+        status = 1
+        try:
+            os.close(read_end)
+            outcomes = [
+                (k, _scan_task(engine, tasks[k], limits, expansion)) for k in _claimed(claims)
+            ]
+            with os.fdopen(write_end, "wb") as out:
+                pickle.dump(outcomes, out, pickle.HIGHEST_PROTOCOL)
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(write_end)
+    done: dict[int, Outcome] = {}
+    with os.fdopen(read_end, "rb") as result:
+        try:
+            for k in _claimed(claims):
+                done[k] = _scan_task(engine, tasks[k], limits, expansion)
+                if progress:
+                    progress.advance(done[k].blobs, done[k].bytes)
+            data = result.read()
+        except BaseException:
+            os.kill(pid, signal.SIGKILL)
+            raise
+        finally:
+            os.close(claims)
+            os.waitpid(pid, 0)
+    try:
+        received: list[tuple[int, Outcome]] = pickle.loads(data)  # noqa: S301 - our child's
+    except Exception:  # the child died part way: its tasks are scanned below
+        received = []
+    for k, outcome in received:
+        done[k] = outcome
+        if progress:
+            progress.advance(outcome.blobs, outcome.bytes)
+    total = Outcome()
+    for k, task in enumerate(tasks):
+        total.add(done[k] if k in done else _scan_task(engine, task, limits, expansion))
+    return total
+
+
+def _claimed(claims: int) -> Iterator[int]:
+    """Task numbers this process claims from the shared pipe, until none are left."""
+    while len(claimed := os.read(claims, 4)) == 4:
+        yield int.from_bytes(claimed, "big")
 
 
 _WORKER: tuple[Engine, ArchiveLimits, Expansion] | None = None
