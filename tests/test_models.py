@@ -1,18 +1,36 @@
-"""The fast constructor for git objects builds exactly what the dataclass constructor does."""
+"""The fast constructors for git objects and files build exactly what the dataclass
+constructor does."""
 
 from __future__ import annotations
 
 import copy
 import dataclasses
 import pickle
+from collections.abc import Callable
 
-from scanner.models import Blob, Origin, git_object_blob
+import pytest
+
+from scanner.models import Blob, Origin, file_blob, git_object_blob
+
+FAST_AND_SLOW = [
+    (
+        lambda: git_object_blob(b"data", "repo", "ab" * 20),
+        lambda: Blob(
+            data=b"data", origin=Origin(source="git", path=None, root="repo", blob_id="ab" * 20)
+        ),
+    ),
+    (
+        lambda: file_blob(b"data", "/scan", "src/a.py"),
+        lambda: Blob(data=b"data", origin=Origin(source="file", path="src/a.py", root="/scan")),
+    ),
+]
 
 
-def test_git_object_blob_is_the_blob_the_constructor_builds() -> None:
-    fast = git_object_blob(b"data", "repo", "ab" * 20)
-    origin = Origin(source="git", path=None, root="repo", blob_id="ab" * 20)
-    slow = Blob(data=b"data", origin=origin)
+@pytest.mark.parametrize(("make_fast", "make_slow"), FAST_AND_SLOW)
+def test_fast_blobs_are_the_blobs_the_constructor_builds(
+    make_fast: Callable[[], Blob], make_slow: Callable[[], Blob]
+) -> None:
+    fast, slow = make_fast(), make_slow()
     assert fast == slow and hash(fast.origin) == hash(slow.origin)
     assert repr(fast) == repr(slow)
     assert vars(fast.origin) == vars(slow.origin)  # every field set on the instance
@@ -24,8 +42,11 @@ def test_git_object_blob_is_the_blob_the_constructor_builds() -> None:
     )
 
 
-def test_git_object_blob_stays_frozen() -> None:
-    fast = git_object_blob(b"data", "repo", "ab" * 20)
+@pytest.mark.parametrize(("make_fast", "make_slow"), FAST_AND_SLOW)
+def test_fast_blobs_stay_frozen(
+    make_fast: Callable[[], Blob], make_slow: Callable[[], Blob]
+) -> None:
+    fast = make_fast()
     for target, name in ((fast, "data"), (fast.origin, "blob_id")):
         try:
             setattr(target, name, "other")

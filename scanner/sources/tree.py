@@ -10,7 +10,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from scanner.models import Blob, Origin
+from scanner.models import Blob, file_blob
 from scanner.sources.base import Problems, SourceError
 
 SKIP_DIRS = frozenset({".git"})
@@ -43,7 +43,7 @@ class FileBatch:
         for disk_path, display in self.files:
             data = read_regular_file(disk_path, display, self.max_file_size, problems)
             if data is not None:
-                yield Blob(data=data, origin=Origin(source="file", path=display, root=self.root))
+                yield file_blob(data, self.root, display)
 
 
 def walk(root: str, problems: Problems, max_file_size: int) -> Iterator[FileBatch]:
