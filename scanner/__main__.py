@@ -1,5 +1,5 @@
 """``python -m scanner`` is ``leakstop``."""
 
-from scanner.cli import main
+from scanner.launch import main
 
 main()

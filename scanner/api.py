@@ -9,7 +9,6 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from scanner.baseline import load_baseline
 from scanner.config import Config
 from scanner.errors import SourceError
 from scanner.models import Finding, ScanResult, Summary
@@ -34,10 +33,15 @@ def scan(paths: Sequence[str | os.PathLike[str]], config: Config | None = None) 
     roots = [os.fspath(p) for p in paths]
     for root in roots:
         check_path(root)
+    accepted: frozenset[str] = frozenset()
+    if baseline_files := baselines(roots, config):
+        from scanner.baseline import load_baseline  # json and dates: only with a baseline
+
+        accepted = accepted.union(*(load_baseline(p) for p in baseline_files))
     spec = EngineSpec(
         ruleset=config.ruleset,
         rules_dir=config.rules_dir,
-        baseline=frozenset().union(*(load_baseline(p) for p in baselines(roots, config))),
+        baseline=accepted,
         explain=config.explain,
         archives=config.archives,
     )

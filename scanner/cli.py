@@ -182,8 +182,8 @@ def scan(
     ] = None,
 ) -> None:
     """Scan paths for leaked client secrets and private keys."""
-    from scanner.api import scan as run_scan
     from scanner.config import Config
+    from scanner.preload import scan as run_scan  # the engine helper's, if it is there
 
     with cli_errors():
         config = Config(
@@ -230,15 +230,14 @@ def emit(
     """Write the report and the warnings: shared by every command that reports findings."""
     from scanner.report import reporter
     from scanner.report.base import ReportOptions
-    from scanner.rules import load_ruleset
 
     warn_all(result)
     explain_all(result, show_secrets)
-    rules = (
-        {c.rule.id: c.rule for c in load_ruleset(ruleset, rules_dir).rules}
-        if fmt == "sarif"
-        else {}
-    )
+    rules = {}
+    if fmt == "sarif":  # only SARIF describes the rules; the others never load them
+        from scanner.rules import load_ruleset
+
+        rules = {c.rule.id: c.rule for c in load_ruleset(ruleset, rules_dir).rules}
     write = reporter(fmt)
     if output is None:
         color = fmt == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ

@@ -15,6 +15,9 @@ NOT_FOR_SOURCE_TREES = (
     "scanner.sources.artifacts",  # archives, images, keystores, UTF-16
     "scanner.sources.keystores",
     "scanner.sources.git",  # the history planner and provenance
+    "scanner.sources.gitsafe",  # running git: only for a repository
+    "scanner.baseline",  # only when there is a baseline file
+    "scanner.sources.sourcemaps",  # only for a blob with an inline source map
     "scanner.sources.provenance",
     "tomllib",  # the rule files come from the disk cache
 )

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from scanner.config import ArchiveLimits
 from scanner.models import Blob
 from scanner.pipeline import Expansion
-from scanner.sources import formats, sourcemaps
+from scanner.sources import formats
 from scanner.sources.base import Problems
 
 
@@ -33,4 +33,4 @@ def embedded(blob: Blob, limits: ArchiveLimits, problems: Problems) -> Iterable[
     return (form for form in artifacts.expand(blob, limits, problems) if form is not blob)
 
 
-EXPANSION = Expansion(expand=expand, embedded=embedded, markers=(sourcemaps.INLINE_MARKER,))
+EXPANSION = Expansion(expand=expand, embedded=embedded, markers=(formats.INLINE_SOURCE_MAP,))

@@ -37,6 +37,8 @@ DESCRIPTIONS = {
     "sourcemap": "source map",
 }
 _BZIP2_BLOCKS = (b"1AY&SY", b"\x17rE8P\x90")  # first block, or the end of an empty stream
+INLINE_SOURCE_MAP = b"sourceMappingURL=data:"
+"""Marks a source map inlined in a bundle as a data: URL (``sourcemaps`` reads it)."""
 _EOCD = b"PK\x05\x06"
 _EOCD_REACH = 22 + 0xFFFF
 

@@ -6,11 +6,16 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from scanner.config import Config
 from scanner.errors import SourceError
 from scanner.sources.base import Problems
-from scanner.sources.gitsafe import GitError, GitStream, run_git
+
+# gitsafe (subprocess, threads, temporary files) loads when a repository is found: scans of
+# plain directories never need it.
+if TYPE_CHECKING:
+    from scanner.sources.gitsafe import GitStream
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,8 @@ class Repository:
     ) -> bytes:
         """Run a hardened git command against this repository; its stdout (``warnings``
         collects git's warnings)."""
+        from scanner.sources.gitsafe import run_git
+
         if in_work_tree and self.work_tree is not None:
             return run_git(
                 args,
@@ -66,6 +73,8 @@ class Repository:
 
     def stream(self, args: Sequence[str], *, input: bytes | None = None) -> GitStream:
         """Start a hardened long-running git command; read its ``stdout``."""
+        from scanner.sources.gitsafe import GitStream
+
         return GitStream(args, git_dir=self.git_dir, input=input)
 
 
@@ -78,7 +87,7 @@ def repository_at(root: str, config: Config, problems: Problems) -> Repository |
         return None
     try:
         repo = open_repository(root)
-    except GitError as exc:
+    except SourceError as exc:  # a GitError: what looks like a repository, git cannot read
         if needs_git:
             raise
         problems.error(f"{exc}; scanned its files only")
@@ -98,6 +107,8 @@ def open_repository(root: str) -> Repository | None:
         return None
     if not _looks_like_repository(root):
         return None  # neither a work tree top nor a git directory: no need to ask git
+    from scanner.sources.gitsafe import GitError, run_git
+
     try:
         out = run_git(
             [

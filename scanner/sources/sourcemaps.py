@@ -13,9 +13,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from scanner.sources.containers import ArchiveError, Member, display_name, slices
+from scanner.sources.formats import INLINE_SOURCE_MAP
 
 MAX_SECTIONS_DEPTH = 4
-INLINE_MARKER = b"sourceMappingURL=data:"
+INLINE_MARKER = INLINE_SOURCE_MAP
 """What every inline source map starts with (after ``//#`` or ``/*#``)."""
 _XSSI_PREFIX = b")]}'"
 

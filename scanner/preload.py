@@ -1,0 +1,231 @@
+"""`leakstop scan` loads its engine in a forked helper while the command line is parsed.
+
+Before it knows what to scan, the CLI spends ~100 ms importing typer and building its
+commands; loading the engine (rules, compiled regexes, hyperscan, cryptography) takes about
+as long again, and one core sits idle during each. So on Linux the console entry forks a
+helper before importing the CLI: the helper loads the engine, then waits for the scan the
+parent sends it (paths and Config, pickled), runs it with ``scanner.api.scan`` and sends the
+ScanResult back. The parent never loads the engine.
+
+Nothing depends on the helper: without one (other platforms, the library API, tests through
+CliRunner), or when it fails in any way, the parent scans in process with the same code. A
+LeakstopError the scan raised on purpose (a missing path) comes back and is raised here."""
+
+from __future__ import annotations
+
+import _thread
+import contextlib
+import os
+import select
+import sys
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from scanner.config import Config
+    from scanner.models import ScanResult
+
+DISABLE_ENV = "LEAKSTOP_NO_HELPER"
+"""Set (to anything) to scan in the CLI's own process."""
+
+INTERRUPTED = 130
+"""The helper's exit status after Ctrl-C: the parent then stops as interrupted too."""
+
+
+class Helper:
+    """A forked process that has loaded (or is loading) the engine; used at most once."""
+
+    def __init__(self, pid: int, requests: int, results: int) -> None:
+        self.pid = pid
+        self.requests = requests
+        self.results = results
+
+    def scan(self, paths: Sequence[str], config: Config) -> ScanResult | None:
+        """The helper's ScanResult for ``paths``; None when it failed (scan here instead).
+        A LeakstopError it raised is raised here."""
+        import pickle
+
+        from scanner.errors import LeakstopError
+
+        request = pickle.dumps((list(paths), config), pickle.HIGHEST_PROTOCOL)
+        answer = os.fdopen(self.results, "rb")
+        try:
+            # The request pipe stays open while the helper works: its end tells the helper
+            # that this process is gone (see _watch_parent).
+            _write_all(self.requests, len(request).to_bytes(8, "big") + request)
+            with answer:
+                data = answer.read()  # to the end: the helper has answered and is leaving
+        except OSError:  # a broken pipe: the helper is gone
+            data = b""
+            status = _reap(self.pid, kill=True)
+        except BaseException:  # Ctrl-C, or anything else: the helper must not outlive us
+            _reap(self.pid, kill=True)
+            raise
+        else:
+            status = _reap(self.pid, kill=False)
+        finally:
+            answer.close()
+            os.close(self.requests)
+        if status == INTERRUPTED:  # Ctrl-C reached the helper: stop as interrupted here too
+            raise KeyboardInterrupt
+        if status != 0 or not data:
+            return None
+        try:
+            kind, value = pickle.loads(data)  # noqa: S301 - our own child's answer
+        except Exception:  # a result that does not load (it should): scan here
+            return None
+        if kind == "error" and isinstance(value, LeakstopError):
+            raise value
+        return value if kind == "result" else None
+
+
+_helper: Helper | None = None
+
+
+def start(argv: Sequence[str]) -> None:
+    """Fork the helper for a ``leakstop scan`` command line (Linux only; not for --help,
+    not when LEAKSTOP_NO_HELPER is set)."""
+    global _helper
+    wanted = (
+        sys.platform.startswith("linux")
+        and list(argv[:1]) == ["scan"]
+        and not {"-h", "--help"} & set(argv)
+        and DISABLE_ENV not in os.environ
+    )
+    if not wanted or _helper is not None:
+        return
+    request_read, request_write = os.pipe()
+    result_read, result_write = os.pipe()
+    try:
+        pid = os.fork()
+    except OSError:  # no process to spare: the scan runs here
+        for fd in (request_read, request_write, result_read, result_write):
+            os.close(fd)
+        return
+    if pid == 0:
+        status = 1
+        try:
+            os.close(request_write)
+            os.close(result_read)
+            status = _serve(request_read, result_write)
+        except KeyboardInterrupt:  # Ctrl-C reached the whole process group: the parent reports
+            status = INTERRUPTED
+        finally:
+            os._exit(status)  # never return into the CLI, nor run the parent's exit handlers
+    os.close(request_read)
+    os.close(result_write)
+    _helper = Helper(pid, request_write, result_read)
+
+
+def scan(paths: Sequence[str], config: Config) -> ScanResult:
+    """``scanner.api.scan``, run by the helper when there is one."""
+    global _helper
+    helper, _helper = _helper, None
+    if helper is not None:
+        result = helper.scan(paths, config)
+        if result is not None:
+            return result
+    from scanner.api import scan as scan_here
+
+    return scan_here(paths, config)
+
+
+def _serve(requests: int, results: int) -> int:
+    """The helper: load the engine step by step until the request comes, scan, answer. An
+    end of input before any request means the CLI did something else: leave at once."""
+    _detach()
+    for step in _PRELOAD:
+        if _ready(requests):
+            break
+        step()
+    header = _read_exactly(requests, 8)
+    if len(header) < 8:  # the parent ended without asking
+        return 0
+    data = _read_exactly(requests, int.from_bytes(header, "big"))
+    _thread.start_new_thread(_watch_parent, (requests,))
+    import pickle  # loaded by now, with the rules
+
+    paths, config = pickle.loads(data)  # noqa: S301 - our own parent's request
+
+    from scanner.api import scan as scan_here
+    from scanner.errors import LeakstopError
+
+    answer: tuple[str, object]
+    try:
+        answer = ("result", scan_here(paths, config))
+    except LeakstopError as exc:
+        answer = ("error", exc)
+    with os.fdopen(results, "wb") as out:
+        pickle.dump(answer, out, pickle.HIGHEST_PROTOCOL)
+    return 0
+
+
+def _load_engine() -> None:
+    """The default engine's parts: rules and their compiled regexes, the prefilter."""
+    from scanner.pipeline import EngineSpec
+    from scanner.sources.expander import EXPANSION
+
+    EngineSpec().build(EXPANSION.markers)
+
+
+# Each step runs only while the parent is still parsing. Not cryptography (~30 ms): a step
+# cannot stop part way, and a parent that asks meanwhile would wait for a key parser most
+# scans never need.
+_PRELOAD: tuple[Callable[[], object], ...] = (
+    lambda: __import__("scanner.api"),
+    _load_engine,
+)
+
+
+def _ready(fd: int) -> bool:
+    """Whether the parent has written its request (or gone: end of input)."""
+    readable, _, _ = select.select([fd], [], [], 0)
+    return bool(readable)
+
+
+def _detach() -> None:
+    """The helper reads no terminal input and writes no report: stdin and stdout go to
+    /dev/null, so they close when the parent is done (stderr stays, for progress and
+    warnings)."""
+    devnull = os.open(os.devnull, os.O_RDWR)
+    os.dup2(devnull, 0)
+    os.dup2(devnull, 1)
+    os.close(devnull)
+
+
+def _watch_parent(requests: int) -> None:
+    """A thread of the helper: the request pipe ends when the parent does (it holds the
+    only write end until the answer is in), and then a scan nobody waits for stops."""
+    with contextlib.suppress(OSError):
+        os.read(requests, 1)
+    os._exit(0)
+
+
+def _read_exactly(fd: int, size: int) -> bytes:
+    """``size`` bytes from ``fd``, or fewer if it ends first."""
+    chunks: list[bytes] = []
+    while size > 0 and (chunk := os.read(fd, min(size, 1 << 20))):
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _reap(pid: int, *, kill: bool) -> int:
+    """Wait for the helper to end (after killing it, if ``kill``); its exit status, negative
+    for a signal. A helper that ended on its own keeps its status even if killed after."""
+    import signal
+
+    if kill:
+        with contextlib.suppress(ProcessLookupError):  # ended already
+            os.kill(pid, signal.SIGKILL)
+    try:
+        _, status = os.waitpid(pid, 0)
+    except ChildProcessError:  # reaped already
+        return -1
+    return os.waitstatus_to_exitcode(status)
