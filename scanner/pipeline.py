@@ -8,15 +8,17 @@ come back. Results are merged in task order and sorted, so output is identical f
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
+import queue
 import signal
 import sys
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, BinaryIO, Protocol
 
 from scanner.config import ArchiveLimits
 from scanner.engine import Engine
@@ -116,29 +118,57 @@ def run_tasks(
     expansion: Expansion = NO_EXPANSION,
     progress: Progress | None = None,
 ) -> Outcome:
-    """Scan every task's blobs; ``jobs`` > 1 spreads tasks over worker processes. Below
-    POOL_MIN_BYTES of input a pool costs more than it saves (measured: 25 MB of source scans
-    no faster with one), so there this process and, on Linux, one forked child share the work."""
+    """Scan every task's blobs; ``jobs`` > 1 spreads tasks over processes.
+
+    Below POOL_MIN_BYTES of input a worker pool costs more than it saves (measured: 25 MB of
+    source scans no faster with one). There, on Linux, one partner process shares the work
+    (see ``Partner``): it starts on the first tasks once SPLIT_MIN_BYTES are planned, while
+    the rest are still being listed. Past POOL_MIN_BYTES, the tasks not yet offered to it go
+    through a pool."""
     total = Outcome()
     pending = iter(tasks)
     first: list[Task] = []
     planned = 0
-    while planned < POOL_MIN_BYTES and (task := next(pending, None)) is not None:
-        first.append(task)
-        planned += getattr(task, "size", POOL_MIN_BYTES)  # unknown size: assume large
-    tasks = itertools.chain(first, pending)
-    if jobs <= 1 or len(first) < 2 or planned < POOL_MIN_BYTES:
-        engine = spec.build(expansion.markers)
-        if 2 <= len(first) <= MAX_SPLIT_TASKS and jobs > 1 and planned >= SPLIT_MIN_BYTES:
-            return _run_split(engine, first, spec.archives, expansion, progress)  # all tasks
-        return _run_here(engine, tasks, spec.archives, expansion, progress)
+    ahead = _take_partner()
+    partner: Partner | None = None
+    can_split = jobs > 1 and sys.platform.startswith("linux")  # claims rely on Linux pipes
+    try:
+        while planned < POOL_MIN_BYTES and (partner is None or len(first) < MAX_SPLIT_TASKS):
+            if (task := next(pending, None)) is None:
+                break
+            first.append(task)
+            planned += getattr(task, "size", POOL_MIN_BYTES)  # unknown size: assume large
+            if partner is not None:
+                partner.offer(task)
+            elif can_split and len(first) >= 2 and SPLIT_MIN_BYTES <= planned < POOL_MIN_BYTES:
+                partner, ahead = ahead or Partner(), None
+                partner.start(spec, expansion, first)
+    except BaseException:  # listing failed or was interrupted: no partner outlives it
+        for idle in (partner, ahead):
+            if idle is not None:
+                idle.kill()
+        raise
+    if ahead is not None:  # not needed: let it go before a pool forks (its workers would
+        ahead.dismiss()  # hold the partner's pipes open)
+    if partner is not None:
+        total = _finish_split(spec, partner, first, expansion, progress)
+        rest: Iterator[Task] = pending  # more than a split takes: the pool has the rest
+    else:
+        rest = itertools.chain(first, pending)
+        if jobs <= 1 or len(first) < 2 or planned < POOL_MIN_BYTES:
+            return _run_here(
+                spec.build(expansion.markers), rest, spec.archives, expansion, progress
+            )
+    if (task := next(rest, None)) is None:
+        return total
+    rest = itertools.chain([task], rest)
     global _WORKER
     _WORKER = (spec.build(expansion.markers), spec.archives, expansion)  # inherited by forks
     import multiprocessing  # only a pool needs it: small scans never load it
 
     ctx = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
     with ctx.Pool(jobs, initializer=_init_worker, initargs=(spec, expansion)) as pool:
-        for done in pool.imap(_run_in_worker, tasks, chunksize=1):
+        for done in pool.imap(_run_in_worker, rest, chunksize=1):
             total.add(done)
             if progress:
                 progress.advance(done.blobs, done.bytes)
@@ -162,67 +192,200 @@ def _run_here(
     return total
 
 
-def _run_split(
-    engine: Engine,
+def _finish_split(
+    spec: EngineSpec,
+    partner: Partner,
     tasks: list[Task],
-    limits: ArchiveLimits,
     expansion: Expansion,
     progress: Progress | None,
 ) -> Outcome:
-    """Scan ``tasks`` here and in one forked child. Each process claims the next task from a
-    shared pipe of task numbers (Linux reads of 4 bytes from a pipe never interleave), so a
-    process that meets slow first-use work (the first key loads ``cryptography``) simply
-    claims fewer. The child sends its outcomes back pickled; all are merged in task order,
-    so the result is one process's. If the child fails in any way, whatever it did not
-    deliver is scanned here: nothing is lost."""
-    import pickle
-
-    if not sys.platform.startswith("linux"):  # the claims rely on Linux pipe reads
-        return _run_here(engine, tasks, limits, expansion, progress)
-    claims, unclaimed = os.pipe()
-    os.write(unclaimed, b"".join(k.to_bytes(4, "big") for k in range(len(tasks))))
-    os.close(unclaimed)
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: scan, report, leave without running the parent's cleanup
-        status = 1
-        try:
-            os.close(read_end)
-            outcomes = [
-                (k, _scan_task(engine, tasks[k], limits, expansion)) for k in _claimed(claims)
-            ]
-            with os.fdopen(write_end, "wb") as out:
-                pickle.dump(outcomes, out, pickle.HIGHEST_PROTOCOL)
-            status = 0
-        finally:
-            os._exit(status)
-    os.close(write_end)
+    """Scan ``tasks``, all offered to ``partner`` already, together with it. Each process
+    claims the next task number from a shared pipe (Linux reads of 4 bytes from a pipe never
+    interleave), so a process that meets slow first-use work (the first key loads
+    ``cryptography``) simply claims fewer. Outcomes are merged in task order, so the result
+    is one process's. Whatever the partner does not deliver, however it fails, is scanned
+    here: nothing is lost."""
+    engine = spec.build(expansion.markers)
     done: dict[int, Outcome] = {}
-    with os.fdopen(read_end, "rb") as result:
-        try:
-            for k in _claimed(claims):
-                done[k] = _scan_task(engine, tasks[k], limits, expansion)
-                if progress:
-                    progress.advance(done[k].blobs, done[k].bytes)
-            data = result.read()
-        except BaseException:
-            os.kill(pid, signal.SIGKILL)
-            raise
-        finally:
-            os.close(claims)
-            os.waitpid(pid, 0)
     try:
-        received: list[tuple[int, Outcome]] = pickle.loads(data)  # noqa: S301 - our child's
-    except Exception:  # the child died part way: its tasks are scanned below
-        received = []
+        partner.stop_offering()
+        for k in _claimed(partner.claims):
+            done[k] = _scan_task(engine, tasks[k], spec.archives, expansion)
+            if progress:
+                progress.advance(done[k].blobs, done[k].bytes)
+        received = partner.collect()
+    except BaseException:
+        partner.kill()
+        raise
     for k, outcome in received:
         done[k] = outcome
         if progress:
             progress.advance(outcome.blobs, outcome.bytes)
     total = Outcome()
     for k, task in enumerate(tasks):
-        total.add(done[k] if k in done else _scan_task(engine, task, limits, expansion))
+        total.add(done[k] if k in done else _scan_task(engine, task, spec.archives, expansion))
     return total
+
+
+class Partner:
+    """The other process of a split scan (Linux). Forked when the split starts, or ahead of
+    time by the scan helper (``fork_partner_ahead``), whose partner loads what a scan may
+    need first (``warm``: cryptography) while the helper still waits for its request.
+
+    Three pipes: task numbers to claim, the job (the tasks themselves, pickled, so a partner
+    forked before they were known can scan them), and the partner's outcomes."""
+
+    def __init__(
+        self, warm: Callable[[], object] | None = None, inherited: Sequence[int] = ()
+    ) -> None:
+        self.claims, self._claims_in = os.pipe()
+        job_out, self._job_in = os.pipe()
+        self._results, results_in = os.pipe()
+        self._open = {self.claims, self._claims_in, self._job_in, self._results}
+        self.pid = os.fork()
+        if self.pid == 0:  # the partner: never returns into the caller's code
+            status = 1
+            try:
+                # ``inherited``: the caller's descriptors this process must not hold open
+                # (a pipe whose reader waits for its end).
+                for fd in (self._claims_in, self._job_in, self._results, *inherited):
+                    os.close(fd)
+                status = _partner_main(self.claims, job_out, results_in, warm)
+            finally:
+                os._exit(status)
+        os.close(job_out)
+        os.close(results_in)
+
+    def start(self, spec: EngineSpec, expansion: Expansion, tasks: Sequence[Task]) -> None:
+        """Send the job's header and offer ``tasks``. A thread writes the job: listing goes
+        on while the partner still warms up, and the partner starts on what is offered."""
+        import _thread
+
+        self._stream: queue.SimpleQueue[object] = queue.SimpleQueue()
+        self._offered = 0
+        self._open.discard(self._job_in)  # the writer closes it
+        _thread.start_new_thread(_write_stream, (self._job_in, self._stream))
+        self._stream.put((spec, expansion))
+        for task in tasks:
+            self.offer(task)
+
+    def offer(self, task: Task) -> None:
+        """Task number k, claimable by either process (its description goes to the partner
+        first; the partner waits for it if it claims the number sooner)."""
+        self._stream.put(task)
+        os.write(self._claims_in, self._offered.to_bytes(4, "big"))
+        self._offered += 1
+
+    def stop_offering(self) -> None:
+        """No more tasks: once the numbers offered are claimed, both processes stop."""
+        self._close(self._claims_in)
+        self._stream.put(None)
+
+    def collect(self) -> list[tuple[int, Outcome]]:
+        """The partner's outcomes, once it has ended; [] if it failed in any way."""
+        import pickle
+
+        chunks = []
+        while chunk := os.read(self._results, 1 << 20):
+            chunks.append(chunk)
+        self.close()
+        os.waitpid(self.pid, 0)
+        try:
+            received: list[tuple[int, Outcome]] = pickle.loads(b"".join(chunks))  # noqa: S301
+        except Exception:  # it died part way: its tasks are scanned here
+            return []
+        return received
+
+    def dismiss(self) -> None:
+        """Not needed after all: its job pipe ends, so it leaves; reap it."""
+        self.close()
+        os.waitpid(self.pid, 0)
+
+    def kill(self) -> None:
+        self.close()
+        with contextlib.suppress(ProcessLookupError, ChildProcessError):
+            os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+
+    def close(self) -> None:
+        for fd in list(self._open):
+            self._close(fd)
+
+    def _close(self, fd: int) -> None:
+        if fd in self._open:
+            self._open.discard(fd)
+            os.close(fd)
+
+
+_AHEAD: Partner | None = None
+
+
+def fork_partner_ahead(
+    warm: Callable[[], object] | None = None, inherited: Sequence[int] = ()
+) -> None:
+    """Fork the next split's partner now (the scan helper does, while it waits)."""
+    global _AHEAD
+    if _AHEAD is None and sys.platform.startswith("linux"):
+        _AHEAD = Partner(warm, inherited)
+
+
+def _take_partner() -> Partner | None:
+    global _AHEAD
+    partner, _AHEAD = _AHEAD, None
+    return partner
+
+
+def _partner_main(claims: int, job: int, results: int, warm: Callable[[], object] | None) -> int:
+    """The partner: warm up, wait for the job (none: leave), claim and scan, answer."""
+    import pickle
+
+    if warm is not None:
+        warm()
+    with os.fdopen(job, "rb") as stream:
+        header = _next_message(stream)
+        if header is None:  # dismissed, or the caller is gone
+            return 0
+        spec, expansion = header
+        engine = spec.build(expansion.markers)
+        tasks: list[Task] = []
+        outcomes: list[tuple[int, Outcome]] = []
+        for k in _claimed(claims):
+            while len(tasks) <= k:  # its description is on the way
+                if (task := _next_message(stream)) is None:
+                    return 1  # the caller is gone
+                tasks.append(task)
+            outcomes.append((k, _scan_task(engine, tasks[k], spec.archives, expansion)))
+    with os.fdopen(results, "wb") as out:
+        pickle.dump(outcomes, out, pickle.HIGHEST_PROTOCOL)
+    return 0
+
+
+def _write_stream(fd: int, stream: queue.SimpleQueue[object]) -> None:
+    """The job writer (a thread): each item pickled, behind its length, until None. A
+    partner that is gone is no error here: its tasks are scanned by the caller."""
+    import pickle
+
+    try:
+        while (item := stream.get()) is not None:
+            data = pickle.dumps(item, pickle.HIGHEST_PROTOCOL)
+            view = memoryview(len(data).to_bytes(8, "big") + data)
+            while view:
+                view = view[os.write(fd, view) :]
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _next_message(stream: BinaryIO) -> Any:
+    """The next item of a job stream; None at its end."""
+    import pickle
+
+    header = stream.read(8)
+    if len(header) < 8:
+        return None
+    data = stream.read(int.from_bytes(header, "big"))
+    return pickle.loads(data)  # noqa: S301 - written by our own parent process
 
 
 def _claimed(claims: int) -> Iterator[int]:

@@ -18,7 +18,7 @@ import contextlib
 import os
 import select
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -134,7 +134,7 @@ def _serve(requests: int, results: int) -> int:
     """The helper: load the engine step by step until the request comes, scan, answer. An
     end of input before any request means the CLI did something else: leave at once."""
     _detach()
-    for step in _PRELOAD:
+    for step in (_load_api, _load_engine, lambda: _fork_partner(results)):
         if _ready(requests):
             break
         step()
@@ -160,6 +160,10 @@ def _serve(requests: int, results: int) -> int:
     return 0
 
 
+def _load_api() -> None:
+    import scanner.api  # noqa: F401
+
+
 def _load_engine() -> None:
     """The default engine's parts: rules and their compiled regexes, the prefilter."""
     from scanner.pipeline import EngineSpec
@@ -168,13 +172,17 @@ def _load_engine() -> None:
     EngineSpec().build(EXPANSION.markers)
 
 
-# Each step runs only while the parent is still parsing. Not cryptography (~30 ms): a step
-# cannot stop part way, and a parent that asks meanwhile would wait for a key parser most
-# scans never need.
-_PRELOAD: tuple[Callable[[], object], ...] = (
-    lambda: __import__("scanner.api"),
-    _load_engine,
-)
+def _fork_partner(results: int) -> None:
+    """The partner of a split scan, forked now: it loads cryptography (~30 ms; the first
+    key found needs it) while this process waits, instead of during the scan. It must not
+    hold ``results`` open: the parent reads that pipe to its end."""
+    from scanner.pipeline import fork_partner_ahead
+
+    fork_partner_ahead(warm=_load_keys, inherited=(results,))
+
+
+def _load_keys() -> None:
+    import scanner.keys  # noqa: F401
 
 
 def _ready(fd: int) -> bool:

@@ -8,6 +8,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -30,10 +31,14 @@ class SlowTask:
     number: int
     size: int = 1 << 20
     die_in_child: bool = False
+    mark: Path | None = None
+    """A file this task writes its scanner's pid to, first thing."""
 
     def blobs(self, problems: Problems) -> Iterator[Blob]:
         if self.die_in_child and os.getpid() != PARENT:
             os._exit(3)
+        if self.mark is not None and not self.mark.exists():
+            self.mark.write_text(str(os.getpid()))
         time.sleep(0.1)
         problems.error(f"task {self.number}: a warning")
         secret = expand("GOCSPX-«b64u:28»", f"task-{self.number}")
@@ -84,3 +89,72 @@ def test_small_inputs_stay_in_one_process(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setattr(os, "fork", no_fork)
     tasks = [SlowTask(k, size=1024) for k in range(3)]
     assert [n for n, _ in scanned(run_tasks(tasks, EngineSpec(), jobs=2))] == [0, 1, 2]
+
+
+def test_a_partner_forked_ahead_does_the_split_after_warming_up(tmp_path: Path) -> None:
+    warmed = tmp_path / "warmed"
+    pipeline.fork_partner_ahead(warm=lambda: warmed.write_text(str(os.getpid())))
+    assert pipeline._AHEAD is not None
+    ahead = pipeline._AHEAD.pid
+    found = scanned(run_tasks([SlowTask(k) for k in range(8)], EngineSpec(), jobs=2))
+    assert [number for number, _ in found] == list(range(8))
+    assert {pid for _, pid in found} == {PARENT, ahead}
+    assert warmed.read_text() == str(ahead)
+    assert not _alive(ahead)
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_partner_forked_ahead_but_not_needed_is_let_go(jobs: int) -> None:
+    pipeline.fork_partner_ahead()
+    assert pipeline._AHEAD is not None
+    ahead = pipeline._AHEAD.pid
+    tasks = [SlowTask(k, size=1024) for k in range(2)]  # too little to split
+    found = scanned(run_tasks(tasks, EngineSpec(), jobs=jobs))
+    assert found == [(0, PARENT), (1, PARENT)]
+    assert pipeline._AHEAD is None
+    assert not _alive(ahead)
+
+
+def test_the_partner_starts_while_the_tasks_are_still_being_listed(tmp_path: Path) -> None:
+    """Once SPLIT_MIN_BYTES are listed, the partner scans them while listing goes on: here
+    the listing waits until the partner has scanned a task (10 s at most)."""
+    started = tmp_path / "started"
+
+    def listing() -> Iterator[SlowTask]:
+        yield SlowTask(0, size=SPLIT_HALF, mark=started)
+        yield SlowTask(1, size=SPLIT_HALF, mark=started)
+        deadline = time.monotonic() + 10
+        while not started.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        in_time.append(started.exists())
+        yield from (SlowTask(k) for k in range(2, 6))
+
+    in_time: list[bool] = []
+    found = scanned(run_tasks(listing(), EngineSpec(), jobs=2))
+    assert in_time == [True]
+    assert int(started.read_text()) != PARENT  # the partner did, before the listing ended
+    assert [number for number, _ in found] == list(range(6))
+
+
+def test_past_the_pool_threshold_the_rest_goes_to_a_pool(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pipeline, "POOL_MIN_BYTES", 6 << 20)
+    # 1 MB each: the partner starts at 4 MB, the split takes 6 MB, and a pool the other 4.
+    tasks = [SlowTask(k) for k in range(10)]
+    found = scanned(run_tasks(tasks, EngineSpec(), jobs=2))
+    assert [number for number, _ in found] == list(range(10))
+    split_pids = {pid for number, pid in found if number < 6}
+    pool_pids = {pid for number, pid in found if number >= 6}
+    assert PARENT in split_pids
+    assert pool_pids.isdisjoint(split_pids | {PARENT})
+
+
+SPLIT_HALF = pipeline.SPLIT_MIN_BYTES // 2
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie, which only waits to be reaped, does not count)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
