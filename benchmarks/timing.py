@@ -14,10 +14,17 @@ from collections.abc import Callable
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
-def run(command: list[str], expect: tuple[int, ...] = (0,)) -> None:
-    """Run a command quietly; stop the benchmark if it exits with an unexpected code."""
+def run(
+    command: list[str], expect: tuple[int, ...] = (0,), env: dict[str, str] | None = None
+) -> None:
+    """Run a command quietly (``env``: variables to add); stop the benchmark if it exits
+    with an unexpected code."""
     done = subprocess.run(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False, env=ENV
+        command,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        check=False,
+        env={**ENV, **(env or {})},
     )
     if done.returncode not in expect:
         raise SystemExit(f"{command} exited {done.returncode}: {done.stderr.decode()[-500:]}")

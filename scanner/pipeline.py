@@ -297,9 +297,9 @@ class Partner:
         return received
 
     def dismiss(self) -> None:
-        """Not needed after all: its job pipe ends, so it leaves; reap it."""
-        self.close()
-        os.waitpid(self.pid, 0)
+        """Not needed after all. It has no work to lose, and may still be warming up: it is
+        stopped at once rather than waited for."""
+        self.kill()
 
     def kill(self) -> None:
         self.close()

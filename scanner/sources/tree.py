@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
+import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -137,14 +138,14 @@ def _files(root: str, problems: Problems) -> Iterator[tuple[str, str, int]]:
         directory, prefix = stack.pop()
         try:
             with os.scandir(directory) as it:
-                entries = sorted(it, key=lambda e: os.fsencode(e.name))
+                entries = sorted(it, key=_byte_order)
         except OSError as exc:
             problems.error(f"{prefix.rstrip('/') or '.'}: cannot list directory: {_reason(exc)}")
             continue
         subdirs: list[tuple[str, str]] = []
         for entry in entries:
-            name = _display_name(entry.name)
-            display = prefix + name
+            name = entry.name
+            display = prefix + (name if name.isascii() else _display_name(name))
             try:
                 if entry.is_dir(follow_symlinks=False):
                     if entry.name not in SKIP_DIRS:
@@ -156,6 +157,14 @@ def _files(root: str, problems: Problems) -> Iterator[tuple[str, str, int]]:
             except OSError as exc:
                 problems.error(f"{display}: cannot stat: {_reason(exc)}")
         stack.extend(reversed(subdirs))
+
+
+def _byte_order(entry: os.DirEntry[str]) -> bytes:
+    """Sort key: the name's bytes on disk (``os.fsencode``, without its checks)."""
+    return entry.name.encode(_FS_ENCODING, _FS_ERRORS)
+
+
+_FS_ENCODING, _FS_ERRORS = sys.getfilesystemencoding(), sys.getfilesystemencodeerrors()
 
 
 def _display_name(name: str) -> str:
