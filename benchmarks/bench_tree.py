@@ -1,15 +1,16 @@
 """Tree-scan benchmark on real code available on any machine.
 
 Builds a corpus of about 25 MB from the installed Python standard library (and site-packages
-if the stdlib is smaller), plants a few generated secrets, then times in one run:
+if the stdlib is smaller), plants a few generated secrets, then runs, in rounds that
+interleave them:
   - `cat` of every file (the floor: reading the bytes),
-  - `leakstop --version` (process start),
-  - `leakstop scan` of the corpus with --jobs 1 and the default (one per core), and with
-    the scan in the CLI's own process (LEAKSTOP_NO_HELPER: no engine helper),
-and reports MB/s and peak RSS; then paired rounds (all four back to back, each scan against
-the budget of its own round). Target: scan <= process start + 2 x cat.
+  - `leakstop --version` (process start) and a scan of an empty directory (a scan's start),
+  - `leakstop scan` of the corpus with --jobs 1, the default (one per core), and the default
+    with the scan in the CLI's own process (LEAKSTOP_NO_HELPER: no engine helper),
+and reports the fastest and median seconds, MB/s and peak RSS, and how often the default
+scan met the target "scan <= process start + 2 x cat" against the commands of its own round.
 
-Usage: python benchmarks/bench_tree.py [--size-mb 25] [--repeat 3] [--rounds 15]
+Usage: python benchmarks/bench_tree.py [--size-mb 25] [--rounds 15]
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from timing import best, peak_rss_mib, run
+from timing import peak_rss_mib, run
 
 NO_HELPER = "LEAKSTOP_NO_HELPER"
 
@@ -37,8 +38,7 @@ WORK = HERE / ".work" / "tree"
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--size-mb", type=float, default=25.0)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--rounds", type=int, default=15, help="paired rounds (0: none)")
+    parser.add_argument("--rounds", type=int, default=15)
     args = parser.parse_args()
     corpus, size, count = build_corpus(int(args.size_mb * 1e6))
     print(f"corpus: {count} files, {size / 1e6:.1f} MB at {corpus}")
@@ -47,65 +47,64 @@ def main() -> None:
     empty = WORK / "empty"
     empty.mkdir(exist_ok=True)
     scan = [*leakstop, "scan", str(corpus), "--no-progress", "-f", "json"]
-    timed: dict[str, Callable[[], object]] = {
-        "cat": lambda: run_cat(files),
-        "version": lambda: run([*leakstop, "--version"]),
-        "empty": lambda: run([*leakstop, "scan", str(empty), "--no-progress"]),
-        "scan": lambda: run(scan, expect=(1,)),
+    cores = os.cpu_count()
+    cat = "`cat` of all files"
+    version = "`leakstop --version` (interpreter + CLI start)"
+    start = "`leakstop scan` of an empty directory (scan start)"
+    one = "`leakstop scan --jobs 1`"
+    default = f"`leakstop scan --jobs {cores}` (the default)"
+    commands: dict[str, Callable[[], object]] = {
+        cat: lambda: run_cat(files),
+        version: lambda: run([*leakstop, "--version"]),
+        start: lambda: run([*leakstop, "scan", str(empty), "--no-progress"]),
+        one: lambda: run([*scan, "--jobs", "1"], expect=(1,)),
+        default: lambda: run(scan, expect=(1,)),
+        f"{default[:-14]}, in the CLI's process ({NO_HELPER})": lambda: run(
+            scan, expect=(1,), env={NO_HELPER: "1"}
+        ),
     }
 
-    run([*leakstop, "scan", str(corpus), "--no-progress"], expect=(1,))  # warm caches
-    cat, start, scan_start = (best(args.repeat, timed[k]) for k in ("cat", "version", "empty"))
-    rows = [
-        ("cat (all files)", cat, None),
-        ("leakstop --version (interpreter + CLI start)", start, None),
-        ("leakstop scan of an empty directory (scan start)", scan_start, None),
-    ]
-    variants = [("1", {}), ("0", {}), ("0", {NO_HELPER: "1"})]
-    for jobs, env in variants:
-        command = [*scan, "--jobs", jobs]
-        seconds = best(args.repeat, lambda c=command, e=env: run(c, expect=(1,), env=e))
-        rss = peak_rss_mib(command)
-        label = f"leakstop scan --jobs {jobs if jobs != '0' else os.cpu_count()}"
-        label += ", in the CLI's process (LEAKSTOP_NO_HELPER)" if env else ""
-        rows.append((label, seconds, rss))
-        report = json.loads(subprocess.run(command, capture_output=True, check=False).stdout)
-        planted = sum(1 for f in report["findings"] if f["path"].startswith("planted/"))
-        others = len(report["findings"]) - planted
+    report = json.loads(subprocess.run(scan, capture_output=True, check=False).stdout)
+    planted = sum(1 for f in report["findings"] if f["path"].startswith("planted/"))
+    others = len(report["findings"]) - planted
     print(f"planted secrets found: {planted} of 3; other findings in real code: {others}")
-    print("\n| run | seconds | MB/s | peak RSS MiB |\n|---|---|---|---|")
-    for label, seconds, rss in rows:
-        rss_text = f"{rss:.0f}" if rss is not None else "-"
-        print(f"| {label} | {seconds:.3f} | {size / 1e6 / seconds:.0f} | {rss_text} |")
-    scan_best = min(s for label, s, _ in rows[3:5])
-    for name, base in (("scan start", scan_start), ("--version", start)):
-        budget = base + 2 * cat
-        verdict = "meets" if scan_best <= budget else "misses"
-        print(f"budget {name} + 2 x cat = {budget:.3f}s; best scan {scan_best:.3f}s: {verdict}")
-    if args.rounds:
-        paired_rounds(timed, args.rounds)
+    rss = {default: peak_rss_mib(scan), one: peak_rss_mib([*scan, "--jobs", "1"])}
+
+    took = rounds(commands, args.rounds)
+    print(f"\n{args.rounds} rounds, each running every command once, in turn:\n")
+    print("| run | fastest s | median s | MB/s (median) | peak RSS MiB |\n|---|---|---|---|---|")
+    for name, times in took.items():
+        median = statistics.median(times)
+        rss_text = f"{rss[name]:.0f}" if name in rss else "-"
+        print(
+            f"| {name} | {min(times):.3f} | {median:.3f} | {size / 1e6 / median:.0f} | {rss_text} |"
+        )
+    print("\nTarget: scan <= process start + 2 x cat, each scan against its own round:")
+    for label, base in (("`--version`", version), ("the empty-directory scan", start)):
+        margins = [
+            b + 2 * c - s for b, c, s in zip(took[base], took[cat], took[default], strict=True)
+        ]
+        met = sum(1 for m in margins if m >= 0)
+        print(
+            f"- process start = {label}: met in {met} of {len(margins)} rounds; margin median "
+            f"{statistics.median(margins) * 1000:+.0f} ms, range {min(margins) * 1000:+.0f} "
+            f"to {max(margins) * 1000:+.0f} ms"
+        )
 
 
-def paired_rounds(timed: dict[str, Callable[[], object]], rounds: int) -> None:
-    """Best-of-N compares each command at its luckiest moment; on a shared machine, load
-    changes between them. A round runs all four back to back, so each scan is held to the
-    budget of its own moment."""
-    margins: dict[str, list[float]] = {"--version": [], "scan start": []}
-    for _ in range(rounds):
-        took = {}
-        for name, fn in timed.items():
+def rounds(commands: dict[str, Callable[[], object]], count: int) -> dict[str, list[float]]:
+    """Seconds per command per round. Best-of-N in separate blocks compares each command at
+    its luckiest moment, and on a shared machine the load changes between blocks; rounds
+    interleave the commands, so every comparison is between neighbours in time."""
+    for fn in commands.values():  # warm the page cache and the rule cache
+        fn()
+    took: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(count):
+        for name, fn in commands.items():
             started = time.perf_counter()
             fn()
-            took[name] = time.perf_counter() - started
-        for name, base in (("--version", took["version"]), ("scan start", took["empty"])):
-            margins[name].append(base + 2 * took["cat"] - took["scan"])
-    for name, values in margins.items():
-        met = sum(1 for m in values if m >= 0)
-        print(
-            f"paired rounds, budget {name} + 2 x cat: met in {met} of {rounds}; "
-            f"median margin {statistics.median(values) * 1000:+.0f} ms "
-            f"(range {min(values) * 1000:+.0f} to {max(values) * 1000:+.0f})"
-        )
+            took[name].append(time.perf_counter() - started)
+    return took
 
 
 def build_corpus(target: int) -> tuple[Path, int, int]:

@@ -1,11 +1,13 @@
 """`leakstop scan` loads its engine in a forked helper while the command line is parsed.
 
 Before it knows what to scan, the CLI spends ~100 ms importing typer and building its
-commands; loading the engine (rules, compiled regexes, hyperscan, cryptography) takes about
-as long again, and one core sits idle during each. So on Linux the console entry forks a
-helper before importing the CLI: the helper loads the engine, then waits for the scan the
+commands; loading the engine (rules and their compiled regexes, hyperscan) takes half as long
+again, with the second core idle all the while. So on Linux the console entry forks a helper
+before importing the CLI: the helper loads the engine and forks the partner of a split scan
+(``pipeline.Partner``, which loads cryptography meanwhile), then waits for the scan the
 parent sends it (paths and Config, pickled), runs it with ``scanner.api.scan`` and sends the
-ScanResult back. The parent never loads the engine.
+ScanResult back. The parent never loads the engine; a helper slower than the parent only
+makes it wait for what it would have loaded itself.
 
 Nothing depends on the helper: without one (other platforms, the library API, tests through
 CliRunner), or when it fails in any way, the parent scans in process with the same code. A
