@@ -31,10 +31,11 @@ from scanner.sources.base import Problems
 # Below this much content a scan runs without a worker pool: starting and feeding one costs
 # more than it saves.
 POOL_MIN_BYTES = 48 << 20
-# From this much content up to POOL_MIN_BYTES, one forked child takes every other task (Linux:
+# From this much content up to POOL_MIN_BYTES, a partner process shares the tasks (Linux:
 # fork is cheap there and safe without a pool's machinery); below it, one process does all.
 SPLIT_MIN_BYTES = 4 << 20
-# The task numbers go into a pipe before the fork: they must fit its buffer (64 KiB on Linux).
+# Task numbers offered to the partner wait in a pipe until it reads them, so they must fit its
+# buffer (64 KiB on Linux), or listing would stall behind a partner still warming up.
 MAX_SPLIT_TASKS = 8192
 
 
@@ -131,7 +132,7 @@ def run_tasks(
     planned = 0
     ahead = _take_partner()
     partner: Partner | None = None
-    can_split = jobs > 1 and sys.platform.startswith("linux")  # claims rely on Linux pipes
+    can_split = jobs > 1 and sys.platform.startswith("linux")  # fork, memfd, pipe reads
     try:
         while planned < POOL_MIN_BYTES and (partner is None or len(first) < MAX_SPLIT_TASKS):
             if (task := next(pending, None)) is None:
@@ -199,17 +200,21 @@ def _finish_split(
     expansion: Expansion,
     progress: Progress | None,
 ) -> Outcome:
-    """Scan ``tasks``, all offered to ``partner`` already, together with it. Each process
-    claims the next task number from a shared pipe (Linux reads of 4 bytes from a pipe never
-    interleave), so a process that meets slow first-use work (the first key loads
-    ``cryptography``) simply claims fewer. Outcomes are merged in task order, so the result
-    is one process's. Whatever the partner does not deliver, however it fails, is scanned
-    here: nothing is lost."""
+    """Scan ``tasks``, all offered to ``partner`` already, together with it: the partner
+    takes them from the front as they were offered, this process from the back once
+    listing is done, each task once (see ``Board``), until they meet. So the work balances
+    itself (a process slowed by first-use work, such as the first key loading
+    ``cryptography``, simply takes fewer), and a partner that started early or warmed up
+    keeps the tasks it is best placed for. Outcomes are merged in task order: the result is
+    one process's. Whatever the partner does not deliver, however it fails, is scanned here:
+    nothing is lost."""
     engine = spec.build(expansion.markers)
     done: dict[int, Outcome] = {}
     try:
         partner.stop_offering()
-        for k in _claimed(partner.claims):
+        for k in range(len(tasks) - 1, -1, -1):
+            if not partner.board.take(k):
+                break  # the partner has this one, and every one before it
             done[k] = _scan_task(engine, tasks[k], spec.archives, expansion)
             if progress:
                 progress.advance(done[k].blobs, done[k].bytes)
@@ -227,30 +232,64 @@ def _finish_split(
     return total
 
 
+class Board:
+    """Which tasks of a split are taken: one byte per task in memory both processes share,
+    changed only under a POSIX record lock, which the kernel releases if its holder dies
+    (a lock in a pipe or a semaphore would stay held by a partner that was killed)."""
+
+    def __init__(self, size: int) -> None:
+        import fcntl  # Linux only, as the split is
+        import mmap
+
+        self._lockf = fcntl.lockf
+        self._lock, self._unlock = fcntl.LOCK_EX, fcntl.LOCK_UN
+        self.fd = os.memfd_create("leakstop-split", os.MFD_CLOEXEC)
+        os.ftruncate(self.fd, size)
+        self._taken = mmap.mmap(self.fd, size)  # shared: a fork sees the same bytes
+
+    def take(self, k: int) -> bool:
+        """Mark task ``k`` taken; False if the other process had it already."""
+        self._lockf(self.fd, self._lock)  # the whole file, from offset 0
+        try:
+            if self._taken[k]:
+                return False
+            self._taken[k] = 1
+            return True
+        finally:
+            self._lockf(self.fd, self._unlock)
+
+    def close(self) -> None:
+        if not self._taken.closed:
+            self._taken.close()
+            os.close(self.fd)
+
+
 class Partner:
     """The other process of a split scan (Linux). Forked when the split starts, or ahead of
     time by the scan helper (``fork_partner_ahead``), whose partner loads what a scan may
     need first (``warm``: cryptography) while the helper still waits for its request.
 
-    Three pipes: task numbers to claim, the job (the tasks themselves, pickled, so a partner
-    forked before they were known can scan them), and the partner's outcomes."""
+    Three pipes: the numbers of the tasks offered, in order; the job (the tasks themselves,
+    pickled, so a partner forked before they were known can scan them); and the partner's
+    outcomes. Who scans which task is settled on the ``board``."""
 
     def __init__(
         self, warm: Callable[[], object] | None = None, inherited: Sequence[int] = ()
     ) -> None:
-        self.claims, self._claims_in = os.pipe()
+        self.board = Board(MAX_SPLIT_TASKS)
+        self.offers, self._offers_in = os.pipe()
         job_out, self._job_in = os.pipe()
         self._results, results_in = os.pipe()
-        self._open = {self.claims, self._claims_in, self._job_in, self._results}
+        self._open = {self.offers, self._offers_in, self._job_in, self._results}
         self.pid = os.fork()
         if self.pid == 0:  # the partner: never returns into the caller's code
             status = 1
             try:
                 # ``inherited``: the caller's descriptors this process must not hold open
                 # (a pipe whose reader waits for its end).
-                for fd in (self._claims_in, self._job_in, self._results, *inherited):
+                for fd in (self._offers_in, self._job_in, self._results, *inherited):
                     os.close(fd)
-                status = _partner_main(self.claims, job_out, results_in, warm)
+                status = _partner_main(self.board, self.offers, job_out, results_in, warm)
             finally:
                 os._exit(status)
         os.close(job_out)
@@ -270,15 +309,15 @@ class Partner:
             self.offer(task)
 
     def offer(self, task: Task) -> None:
-        """Task number k, claimable by either process (its description goes to the partner
-        first; the partner waits for it if it claims the number sooner)."""
+        """Offer the next task: its description goes to the partner's job, then its number
+        (a partner that reads the number first waits for the description)."""
         self._stream.put(task)
-        os.write(self._claims_in, self._offered.to_bytes(4, "big"))
+        os.write(self._offers_in, self._offered.to_bytes(4, "big"))
         self._offered += 1
 
     def stop_offering(self) -> None:
-        """No more tasks: once the numbers offered are claimed, both processes stop."""
-        self._close(self._claims_in)
+        """No more tasks: the partner stops at the end of the numbers offered."""
+        self._close(self._offers_in)
         self._stream.put(None)
 
     def collect(self) -> list[tuple[int, Outcome]]:
@@ -310,6 +349,7 @@ class Partner:
     def close(self) -> None:
         for fd in list(self._open):
             self._close(fd)
+        self.board.close()
 
     def _close(self, fd: int) -> None:
         if fd in self._open:
@@ -335,8 +375,11 @@ def _take_partner() -> Partner | None:
     return partner
 
 
-def _partner_main(claims: int, job: int, results: int, warm: Callable[[], object] | None) -> int:
-    """The partner: warm up, wait for the job (none: leave), claim and scan, answer."""
+def _partner_main(
+    board: Board, offers: int, job: int, results: int, warm: Callable[[], object] | None
+) -> int:
+    """The partner: warm up, wait for the job (none: leave), take the tasks offered in order
+    that the caller has not taken (it works from the back), scan them, answer."""
     import pickle
 
     if warm is not None:
@@ -349,12 +392,13 @@ def _partner_main(claims: int, job: int, results: int, warm: Callable[[], object
         engine = spec.build(expansion.markers)
         tasks: list[Task] = []
         outcomes: list[tuple[int, Outcome]] = []
-        for k in _claimed(claims):
+        for k in _offered(offers):
             while len(tasks) <= k:  # its description is on the way
                 if (task := _next_message(stream)) is None:
                     return 1  # the caller is gone
                 tasks.append(task)
-            outcomes.append((k, _scan_task(engine, tasks[k], spec.archives, expansion)))
+            if board.take(k):
+                outcomes.append((k, _scan_task(engine, tasks[k], spec.archives, expansion)))
     with os.fdopen(results, "wb") as out:
         pickle.dump(outcomes, out, pickle.HIGHEST_PROTOCOL)
     return 0
@@ -388,10 +432,10 @@ def _next_message(stream: BinaryIO) -> Any:
     return pickle.loads(data)  # noqa: S301 - written by our own parent process
 
 
-def _claimed(claims: int) -> Iterator[int]:
-    """Task numbers this process claims from the shared pipe, until none are left."""
-    while len(claimed := os.read(claims, 4)) == 4:
-        yield int.from_bytes(claimed, "big")
+def _offered(numbers: int) -> Iterator[int]:
+    """The task numbers offered to the partner, as they come, until the caller is done."""
+    while len(number := os.read(numbers, 4)) == 4:
+        yield int.from_bytes(number, "big")
 
 
 _WORKER: tuple[Engine, ArchiveLimits, Expansion] | None = None

@@ -103,6 +103,21 @@ def test_a_partner_forked_ahead_does_the_split_after_warming_up(tmp_path: Path) 
     assert not _alive(ahead)
 
 
+def test_the_caller_takes_tasks_from_the_back_and_the_partner_from_the_front() -> None:
+    """A partner still warming up when listing ends keeps the first tasks: the caller starts
+    from the last, and they meet somewhere in between, each task scanned once."""
+    pipeline.fork_partner_ahead(warm=lambda: time.sleep(0.35))
+    assert pipeline._AHEAD is not None
+    ahead = pipeline._AHEAD.pid
+    found = scanned(run_tasks([SlowTask(k) for k in range(10)], EngineSpec(), jobs=2))
+    assert [number for number, _ in found] == list(range(10))
+    by_partner = [number for number, pid in found if pid == ahead]
+    by_caller = [number for number, pid in found if pid == PARENT]
+    assert by_partner and by_caller
+    assert by_partner == list(range(len(by_partner)))  # a prefix
+    assert by_caller == list(range(len(by_partner), 10))  # the rest, down from the last
+
+
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_a_partner_forked_ahead_but_not_needed_is_let_go(jobs: int) -> None:
     pipeline.fork_partner_ahead()
