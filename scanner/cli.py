@@ -208,7 +208,9 @@ def scan(
             progress=not no_progress,
             explain=explain,
         )
-        result = run_scan([str(p) for p in paths], config)
+        from scanner.report import reporter
+
+        result = run_scan([str(p) for p in paths], config, meanwhile=lambda: reporter(fmt.value))
         if verify or registry:
             from scanner.cli_verify import verify_result
             from scanner.verify import VerifyOptions

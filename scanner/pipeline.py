@@ -337,8 +337,12 @@ class Partner:
 
     def dismiss(self) -> None:
         """Not needed after all. It has no work to lose, and may still be warming up: it is
-        stopped at once rather than waited for."""
-        self.kill()
+        stopped at once, and reaped if it has gone (else the kernel's init reaps it when
+        this process ends: waiting for its memory to be torn down costs ~2 ms)."""
+        self.close()
+        with contextlib.suppress(ProcessLookupError, ChildProcessError):
+            os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, os.WNOHANG)
 
     def kill(self) -> None:
         self.close()

@@ -20,7 +20,7 @@ import contextlib
 import os
 import select
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -42,9 +42,11 @@ class Helper:
         self.requests = requests
         self.results = results
 
-    def scan(self, paths: Sequence[str], config: Config) -> ScanResult | None:
+    def scan(
+        self, paths: Sequence[str], config: Config, meanwhile: Callable[[], object]
+    ) -> ScanResult | None:
         """The helper's ScanResult for ``paths``; None when it failed (scan here instead).
-        A LeakstopError it raised is raised here."""
+        A LeakstopError it raised is raised here. ``meanwhile`` runs while it scans."""
         import pickle
 
         from scanner.errors import LeakstopError
@@ -55,6 +57,7 @@ class Helper:
             # The request pipe stays open while the helper works: its end tells the helper
             # that this process is gone (see _watch_parent).
             _write_all(self.requests, len(request).to_bytes(8, "big") + request)
+            meanwhile()
             with answer:
                 data = answer.read()  # to the end: the helper has answered and is leaving
         except OSError:  # a broken pipe: the helper is gone
@@ -119,14 +122,19 @@ def start(argv: Sequence[str]) -> None:
     _helper = Helper(pid, request_write, result_read)
 
 
-def scan(paths: Sequence[str], config: Config) -> ScanResult:
-    """``scanner.api.scan``, run by the helper when there is one."""
+def scan(
+    paths: Sequence[str], config: Config, meanwhile: Callable[[], object] = lambda: None
+) -> ScanResult:
+    """``scanner.api.scan``, run by the helper when there is one. ``meanwhile`` runs in any
+    case: while the helper scans (the CLI loads its reporter then), or before scanning here."""
     global _helper
     helper, _helper = _helper, None
     if helper is not None:
-        result = helper.scan(paths, config)
+        result = helper.scan(paths, config, meanwhile)
         if result is not None:
             return result
+    else:
+        meanwhile()
     from scanner.api import scan as scan_here
 
     return scan_here(paths, config)
