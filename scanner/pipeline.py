@@ -243,7 +243,13 @@ class Board:
 
         self._lockf = fcntl.lockf
         self._lock, self._unlock = fcntl.LOCK_EX, fcntl.LOCK_UN
-        self.fd = os.memfd_create("leakstop-split", os.MFD_CLOEXEC)
+        try:
+            self.fd = os.memfd_create("leakstop-split", os.MFD_CLOEXEC)
+        except (AttributeError, OSError):  # an old kernel or C library: a deleted temp file
+            import tempfile
+
+            with tempfile.TemporaryFile() as backing:
+                self.fd = os.dup(backing.fileno())
         os.ftruncate(self.fd, size)
         self._taken = mmap.mmap(self.fd, size)  # shared: a fork sees the same bytes
 

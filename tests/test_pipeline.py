@@ -4,6 +4,7 @@ result is the one a single process gives, and a child that dies loses nothing.""
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import time
 from collections.abc import Iterator
@@ -173,3 +174,54 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+def test_the_board_gives_each_task_to_one_process() -> None:
+    board = pipeline.Board(8)
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0 if board.take(3) else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0  # the child took task 3
+    assert not board.take(3)
+    assert board.take(4)
+    board.close()
+
+
+def test_a_process_killed_holding_the_board_lock_cannot_hang_the_other() -> None:
+    board = pipeline.Board(8)
+    ready_out, ready_in = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        board._lockf(board.fd, board._lock)
+        os.write(ready_in, b"x")
+        time.sleep(60)
+        os._exit(0)
+    os.read(ready_out, 1)  # the child holds the lock now
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    previous = signal.signal(signal.SIGALRM, _timed_out)
+    signal.alarm(10)
+    try:
+        assert board.take(0)  # the kernel released the dead process's lock
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+        board.close()
+        os.close(ready_out)
+        os.close(ready_in)
+
+
+def test_the_board_works_without_memfd(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_memfd(*_args: object) -> int:
+        raise OSError("memfd_create: function not implemented")
+
+    monkeypatch.setattr(os, "memfd_create", no_memfd)
+    board = pipeline.Board(8)
+    assert board.take(1)
+    assert not board.take(1)
+    board.close()
+
+
+def _timed_out(*_args: object) -> None:
+    raise AssertionError("waited 10 s for the lock of a dead process")
