@@ -142,8 +142,11 @@ def run_tasks(
             if partner is not None:
                 partner.offer(task)
             elif can_split and len(first) >= 2 and SPLIT_MIN_BYTES <= planned < POOL_MIN_BYTES:
-                partner, ahead = ahead or Partner(), None
-                partner.start(spec, expansion, first)
+                partner, ahead = ahead or _new_partner(), None
+                if partner is None:  # no process to spare: this one scans everything
+                    can_split = False
+                else:
+                    partner.start(spec, expansion, first)
     except BaseException:  # listing failed or was interrupted: no partner outlives it
         for idle in (partner, ahead):
             if idle is not None:
@@ -287,7 +290,13 @@ class Partner:
         job_out, self._job_in = os.pipe()
         self._results, results_in = os.pipe()
         self._open = {self.offers, self._offers_in, self._job_in, self._results}
-        self.pid = os.fork()
+        try:
+            self.pid = os.fork()
+        except OSError:
+            self.close()
+            os.close(job_out)
+            os.close(results_in)
+            raise
         if self.pid == 0:  # the partner: never returns into the caller's code
             status = 1
             try:
@@ -377,6 +386,13 @@ def fork_partner_ahead(
     global _AHEAD
     if _AHEAD is None and sys.platform.startswith("linux"):
         _AHEAD = Partner(warm, inherited)
+
+
+def _new_partner() -> Partner | None:
+    try:
+        return Partner()
+    except OSError:  # fork refused (a process limit), or no board: no split
+        return None
 
 
 def _take_partner() -> Partner | None:

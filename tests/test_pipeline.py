@@ -92,6 +92,17 @@ def test_small_inputs_stay_in_one_process(monkeypatch: pytest.MonkeyPatch) -> No
     assert [n for n, _ in scanned(run_tasks(tasks, EngineSpec(), jobs=2))] == [0, 1, 2]
 
 
+def test_no_process_to_spare_means_one_process_does_it_all(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def refused() -> int:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", refused)
+    found = scanned(run_tasks([SlowTask(k) for k in range(6)], EngineSpec(), jobs=2))
+    assert found == [(k, PARENT) for k in range(6)]
+
+
 def test_a_partner_forked_ahead_does_the_split_after_warming_up(tmp_path: Path) -> None:
     warmed = tmp_path / "warmed"
     pipeline.fork_partner_ahead(warm=lambda: warmed.write_text(str(os.getpid())))
