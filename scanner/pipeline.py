@@ -318,7 +318,9 @@ class Partner:
         self._stream: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._offered = 0
         self._open.discard(self._job_in)  # the writer closes it
-        _thread.start_new_thread(_write_stream, (self._job_in, self._stream))
+        self._written = _thread.allocate_lock()
+        self._written.acquire()  # released by the writer when it is done
+        _thread.start_new_thread(_write_stream, (self._job_in, self._stream, self._written))
         self._stream.put((spec, expansion))
         for task in tasks:
             self.offer(task)
@@ -344,6 +346,9 @@ class Partner:
             chunks.append(chunk)
         self.close()
         os.waitpid(self.pid, 0)
+        # The writer ends once the partner has (a broken pipe at worst): wait for it, so no
+        # thread is left running when a pool forks next.
+        self._written.acquire()
         try:
             received: list[tuple[int, Outcome]] = pickle.loads(b"".join(chunks))  # noqa: S301
         except Exception:  # it died part way: its tasks are scanned here
@@ -430,9 +435,10 @@ def _partner_main(
     return 0
 
 
-def _write_stream(fd: int, stream: queue.SimpleQueue[object]) -> None:
-    """The job writer (a thread): each item pickled, behind its length, until None. A
-    partner that is gone is no error here: its tasks are scanned by the caller."""
+def _write_stream(fd: int, stream: queue.SimpleQueue[object], written: Any) -> None:
+    """The job writer (a thread): each item pickled, behind its length, until None; then
+    it releases ``written``. A partner that is gone is no error here: its tasks are
+    scanned by the caller."""
     import pickle
 
     try:
@@ -445,6 +451,7 @@ def _write_stream(fd: int, stream: queue.SimpleQueue[object]) -> None:
         pass
     finally:
         os.close(fd)
+        written.release()
 
 
 def _next_message(stream: BinaryIO) -> Any:
