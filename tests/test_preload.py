@@ -60,6 +60,29 @@ def test_the_helper_reports_what_a_scan_in_process_reports(tmp_path: Path) -> No
     assert with_helper.stderr == in_process.stderr == ""
 
 
+@pytest.mark.parametrize("fmt", ["sarif", "github", "jsonl"])
+def test_every_format_comes_out_the_same_through_the_helper(tmp_path: Path, fmt: str) -> None:
+    tree = _tree(tmp_path / "tree")
+    with_helper = _leakstop("scan", str(tree), "--no-progress", "-f", fmt)
+    in_process = _leakstop("scan", str(tree), "--no-progress", "-f", fmt, helper=False)
+    assert with_helper.returncode == in_process.returncode == 1
+    assert with_helper.stdout == in_process.stdout
+    assert "GOCSPX-" not in with_helper.stdout  # redacted, as in process
+
+
+def test_a_large_answer_comes_back_whole(tmp_path: Path) -> None:
+    """Hundreds of findings: the answer is far larger than a pipe's buffer."""
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    for k in range(300):
+        secret = expand("GOCSPX-«b64u:28»", f"large-{k}")
+        (tree / f"settings_{k}.py").write_text(f'CLIENT_SECRET = "{secret}"\n' * 3)
+    with_helper = _leakstop("scan", str(tree), "--no-progress", "-f", "json")
+    in_process = _leakstop("scan", str(tree), "--no-progress", "-f", "json", helper=False)
+    assert len(_report(with_helper)["findings"]) == 900  # each location is a finding
+    assert _report(with_helper) == _report(in_process)
+
+
 def test_the_parent_never_loads_the_engine(tmp_path: Path) -> None:
     """The point of the helper: the CLI process imports no engine, regexes or hyperscan."""
     tree = _tree(tmp_path / "tree")
