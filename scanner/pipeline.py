@@ -290,6 +290,7 @@ class Partner:
         job_out, self._job_in = os.pipe()
         self._results, results_in = os.pipe()
         self._open = {self.offers, self._offers_in, self._job_in, self._results}
+        self._stream: queue.SimpleQueue[object] | None = None  # the job writer's, once started
         try:
             self.pid = os.fork()
         except OSError:
@@ -315,7 +316,7 @@ class Partner:
         on while the partner still warms up, and the partner starts on what is offered."""
         import _thread
 
-        self._stream: queue.SimpleQueue[object] = queue.SimpleQueue()
+        self._stream = queue.SimpleQueue()
         self._offered = 0
         self._open.discard(self._job_in)  # the writer closes it
         self._written = _thread.allocate_lock()
@@ -328,6 +329,7 @@ class Partner:
     def offer(self, task: Task) -> None:
         """Offer the next task: its description goes to the partner's job, then its number
         (a partner that reads the number first waits for the description)."""
+        assert self._stream is not None, "offer() before start()"
         self._stream.put(task)
         os.write(self._offers_in, self._offered.to_bytes(4, "big"))
         self._offered += 1
@@ -335,7 +337,8 @@ class Partner:
     def stop_offering(self) -> None:
         """No more tasks: the partner stops at the end of the numbers offered."""
         self._close(self._offers_in)
-        self._stream.put(None)
+        if self._stream is not None:
+            self._stream.put(None)
 
     def collect(self) -> list[tuple[int, Outcome]]:
         """The partner's outcomes, once it has ended; [] if it failed in any way."""
@@ -365,6 +368,7 @@ class Partner:
             os.waitpid(self.pid, os.WNOHANG)
 
     def kill(self) -> None:
+        self.stop_offering()  # the job writer, if any, ends too
         self.close()
         with contextlib.suppress(ProcessLookupError, ChildProcessError):
             os.kill(self.pid, signal.SIGKILL)

@@ -153,7 +153,7 @@ def _serve(requests: int, results: int) -> int:
         return 0
     data = _read_exactly(requests, int.from_bytes(header, "big"))
     _thread.start_new_thread(_watch_parent, (requests,))
-    import pickle  # loaded by now, with the rules
+    import pickle  # loaded by now, with the rules, unless the request came first
 
     paths, config = pickle.loads(data)  # noqa: S301 - our own parent's request
 
