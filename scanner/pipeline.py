@@ -18,8 +18,9 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol
+from typing import Any, Protocol
 
+from scanner import forks
 from scanner.config import ArchiveLimits
 from scanner.engine import Engine
 from scanner.filters import DEFAULT_FILTERS, baseline_filter
@@ -342,21 +343,18 @@ class Partner:
 
     def collect(self) -> list[tuple[int, Outcome]]:
         """The partner's outcomes, once it has ended; [] if it failed in any way."""
-        import pickle
-
-        chunks = []
-        while chunk := os.read(self._results, 1 << 20):
-            chunks.append(chunk)
+        try:
+            received: list[tuple[int, Outcome]] | None = forks.read_frame(
+                os.fdopen(self._results, "rb", closefd=False)
+            )
+        except Exception:  # it died part way: its tasks are scanned here
+            received = None
         self.close()
         os.waitpid(self.pid, 0)
         # The writer ends once the partner has (a broken pipe at worst): wait for it, so no
         # thread is left running when a pool forks next.
         self._written.acquire()
-        try:
-            received: list[tuple[int, Outcome]] = pickle.loads(b"".join(chunks))  # noqa: S301
-        except Exception:  # it died part way: its tasks are scanned here
-            return []
-        return received
+        return received or []
 
     def dismiss(self) -> None:
         """Not needed after all. It has no work to lose, and may still be warming up: it is
@@ -370,9 +368,7 @@ class Partner:
     def kill(self) -> None:
         self.stop_offering()  # the job writer, if any, ends too
         self.close()
-        with contextlib.suppress(ProcessLookupError, ChildProcessError):
-            os.kill(self.pid, signal.SIGKILL)
-            os.waitpid(self.pid, 0)
+        forks.end_child(self.pid, kill=True)
 
     def close(self) -> None:
         for fd in list(self._open):
@@ -415,12 +411,11 @@ def _partner_main(
 ) -> int:
     """The partner: warm up, wait for the job (none: leave), take the tasks offered in order
     that the caller has not taken (it works from the back), scan them, answer."""
-    import pickle
 
     if warm is not None:
         warm()
     with os.fdopen(job, "rb") as stream:
-        header = _next_message(stream)
+        header = forks.read_frame(stream)
         if header is None:  # dismissed, or the caller is gone
             return 0
         spec, expansion = header
@@ -429,44 +424,27 @@ def _partner_main(
         outcomes: list[tuple[int, Outcome]] = []
         for k in _offered(offers):
             while len(tasks) <= k:  # its description is on the way
-                if (task := _next_message(stream)) is None:
+                if (task := forks.read_frame(stream)) is None:
                     return 1  # the caller is gone
                 tasks.append(task)
             if board.take(k):
                 outcomes.append((k, _scan_task(engine, tasks[k], spec.archives, expansion)))
-    with os.fdopen(results, "wb") as out:
-        pickle.dump(outcomes, out, pickle.HIGHEST_PROTOCOL)
+    forks.write_all(results, forks.frame(outcomes))
     return 0
 
 
 def _write_stream(fd: int, stream: queue.SimpleQueue[object], written: Any) -> None:
-    """The job writer (a thread): each item pickled, behind its length, until None; then
-    it releases ``written``. A partner that is gone is no error here: its tasks are
-    scanned by the caller."""
-    import pickle
-
+    """The job writer (a thread): each item as a message, until None; then it releases
+    ``written``. A partner that is gone is no error here: its tasks are scanned by the
+    caller."""
     try:
         while (item := stream.get()) is not None:
-            data = pickle.dumps(item, pickle.HIGHEST_PROTOCOL)
-            view = memoryview(len(data).to_bytes(8, "big") + data)
-            while view:
-                view = view[os.write(fd, view) :]
+            forks.write_all(fd, forks.frame(item))
     except OSError:
         pass
     finally:
         os.close(fd)
         written.release()
-
-
-def _next_message(stream: BinaryIO) -> Any:
-    """The next item of a job stream; None at its end."""
-    import pickle
-
-    header = stream.read(8)
-    if len(header) < 8:
-        return None
-    data = stream.read(int.from_bytes(header, "big"))
-    return pickle.loads(data)  # noqa: S301 - written by our own parent process
 
 
 def _offered(numbers: int) -> Iterator[int]:

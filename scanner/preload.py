@@ -17,11 +17,14 @@ from __future__ import annotations
 
 import _thread
 import contextlib
+import io
 import os
 import select
 import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
+
+from scanner import forks
 
 if TYPE_CHECKING:
     from scanner.config import Config
@@ -47,37 +50,34 @@ class Helper:
     ) -> ScanResult | None:
         """The helper's ScanResult for ``paths``; None when it failed (scan here instead).
         A LeakstopError it raised is raised here. ``meanwhile`` runs while it scans."""
-        import pickle
-
         from scanner.errors import LeakstopError
 
-        request = pickle.dumps((list(paths), config), pickle.HIGHEST_PROTOCOL)
         answer = os.fdopen(self.results, "rb")
         try:
             # The request pipe stays open while the helper works: its end tells the helper
             # that this process is gone (see _watch_parent).
-            _write_all(self.requests, len(request).to_bytes(8, "big") + request)
+            forks.write_all(self.requests, forks.frame((list(paths), config)))
             meanwhile()
             with answer:
                 data = answer.read()  # to the end: the helper has answered and is leaving
         except OSError:  # a broken pipe: the helper is gone
             data = b""
-            status = _reap(self.pid, kill=True)
+            status = forks.end_child(self.pid, kill=True)
         except BaseException:  # Ctrl-C, or anything else: the helper must not outlive us
-            _reap(self.pid, kill=True)
+            forks.end_child(self.pid, kill=True)
             raise
         else:
-            status = _reap(self.pid, kill=False)
+            status = forks.end_child(self.pid, kill=False)
         finally:
             answer.close()
             os.close(self.requests)
         if status == INTERRUPTED:  # Ctrl-C reached the helper: stop as interrupted here too
             raise KeyboardInterrupt
-        if status != 0 or not data:
+        if status != 0:
             return None
         try:
-            kind, value = pickle.loads(data)  # noqa: S301 - our own child's answer
-        except Exception:  # a result that does not load (it should): scan here
+            kind, value = forks.read_frame(io.BytesIO(data))
+        except Exception:  # no answer, or one that does not load (it should): scan here
             return None
         if kind == "error" and isinstance(value, LeakstopError):
             raise value
@@ -148,14 +148,13 @@ def _serve(requests: int, results: int) -> int:
         if _ready(requests):
             break
         step()
-    header = _read_exactly(requests, 8)
-    if len(header) < 8:  # the parent ended without asking
+    # Buffered, but it takes nothing past the request: the parent sends only that, then
+    # keeps the pipe open until the answer is in (see _watch_parent).
+    request = forks.read_frame(os.fdopen(requests, "rb", closefd=False))
+    if request is None:  # the parent ended without asking
         return 0
-    data = _read_exactly(requests, int.from_bytes(header, "big"))
     _thread.start_new_thread(_watch_parent, (requests,))
-    import pickle  # loaded by now, with the rules, unless the request came first
-
-    paths, config = pickle.loads(data)  # noqa: S301 - our own parent's request
+    paths, config = request
 
     from scanner.api import scan as scan_here
     from scanner.errors import LeakstopError
@@ -165,8 +164,7 @@ def _serve(requests: int, results: int) -> int:
         answer = ("result", scan_here(paths, config))
     except LeakstopError as exc:
         answer = ("error", exc)
-    with os.fdopen(results, "wb") as out:
-        pickle.dump(answer, out, pickle.HIGHEST_PROTOCOL)
+    forks.write_all(results, forks.frame(answer))
     return 0
 
 
@@ -217,33 +215,3 @@ def _watch_parent(requests: int) -> None:
     with contextlib.suppress(OSError):
         os.read(requests, 1)
     os._exit(0)
-
-
-def _read_exactly(fd: int, size: int) -> bytes:
-    """``size`` bytes from ``fd``, or fewer if it ends first."""
-    chunks: list[bytes] = []
-    while size > 0 and (chunk := os.read(fd, min(size, 1 << 20))):
-        chunks.append(chunk)
-        size -= len(chunk)
-    return b"".join(chunks)
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
-
-
-def _reap(pid: int, *, kill: bool) -> int:
-    """Wait for the helper to end (after killing it, if ``kill``); its exit status, negative
-    for a signal. A helper that ended on its own keeps its status even if killed after."""
-    import signal
-
-    if kill:
-        with contextlib.suppress(ProcessLookupError):  # ended already
-            os.kill(pid, signal.SIGKILL)
-    try:
-        _, status = os.waitpid(pid, 0)
-    except ChildProcessError:  # reaped already
-        return -1
-    return os.waitstatus_to_exitcode(status)
