@@ -18,6 +18,7 @@ from scanner.models import Blob, Origin
 from scanner.pipeline import EngineSpec, run_tasks
 from scanner.samples import expand
 from scanner.sources.base import Problems
+from tests.support.processes import alive
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux only")
 
@@ -112,7 +113,7 @@ def test_a_partner_forked_ahead_does_the_split_after_warming_up(tmp_path: Path) 
     assert [number for number, _ in found] == list(range(8))
     assert {pid for _, pid in found} == {PARENT, ahead}
     assert warmed.read_text() == str(ahead)
-    assert not _alive(ahead)
+    assert not alive(ahead)
 
 
 def test_the_caller_takes_tasks_from_the_back_and_the_partner_from_the_front() -> None:
@@ -139,7 +140,7 @@ def test_a_partner_forked_ahead_but_not_needed_is_let_go(jobs: int) -> None:
     found = scanned(run_tasks(tasks, EngineSpec(), jobs=jobs))
     assert found == [(0, PARENT), (1, PARENT)]
     assert pipeline._AHEAD is None
-    assert not _alive(ahead)
+    assert not alive(ahead)
 
 
 def test_the_partner_starts_while_the_tasks_are_still_being_listed(tmp_path: Path) -> None:
@@ -176,15 +177,6 @@ def test_past_the_pool_threshold_the_rest_goes_to_a_pool(monkeypatch: pytest.Mon
 
 
 SPLIT_HALF = pipeline.SPLIT_MIN_BYTES // 2
-
-
-def _alive(pid: int) -> bool:
-    """Whether ``pid`` runs (a zombie, which only waits to be reaped, does not count)."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
 
 
 def test_the_board_gives_each_task_to_one_process() -> None:

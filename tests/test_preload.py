@@ -17,6 +17,7 @@ import pytest
 
 from scanner import preload
 from scanner.samples import expand
+from tests.support.processes import alive
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux only")
 
@@ -179,13 +180,13 @@ def test_the_helper_stops_when_the_cli_is_killed_mid_scan(tmp_path: Path) -> Non
     assert cli.stdout is not None
     helper_pid = int(cli.stdout.readline())
     time.sleep(0.5)  # the request is in: the helper is "scanning"
-    assert _alive(helper_pid)
+    assert alive(helper_pid)
     cli.kill()
     cli.wait(timeout=30)
     deadline = time.monotonic() + 30
-    while _alive(helper_pid) and time.monotonic() < deadline:
+    while alive(helper_pid) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not _alive(helper_pid)
+    assert not alive(helper_pid)
 
 
 @pytest.mark.parametrize(
@@ -225,12 +226,3 @@ def _processes_naming(text: str) -> list[int]:
             if text.encode() in cmdline:
                 found.append(int(entry.name))
     return found
-
-
-def _alive(pid: int) -> bool:
-    """Whether ``pid`` runs (a zombie, which only waits to be reaped, does not count)."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
